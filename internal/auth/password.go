@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"suifang/internal/errs"
+)
+
+// HashParams are the argon2id cost settings. Stored hashes carry their own
+// parameters, so raising the cost later still verifies old hashes.
+type HashParams struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+}
+
+// DefaultHashParams follow RFC 9106's second recommendation (64 MiB) with two
+// passes, about 60 ms on a 2-core server.
+func DefaultHashParams() HashParams { return HashParams{Memory: 64 * 1024, Time: 2, Threads: 2} }
+
+// HashPassword returns a PHC-format argon2id hash of pw.
+func HashPassword(pw string, hp HashParams) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("auth: salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, hp.Time, hp.Memory, hp.Threads, 32)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, hp.Memory, hp.Time, hp.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether pw matches the PHC hash. A malformed hash
+// never matches.
+func CheckPassword(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return false
+	}
+	var hp HashParams
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &hp.Memory, &hp.Time, &hp.Threads); err != nil {
+		return false
+	}
+	if hp.Memory == 0 || hp.Memory > 1<<22 || hp.Time == 0 || hp.Time > 20 || hp.Threads == 0 {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, hp.Time, hp.Memory, hp.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// PasswordRules is the password policy (等保2.0 asks for length and mixed classes).
+type PasswordRules struct {
+	MinLength  int
+	MinClasses int // of: lower case, upper case, digits, symbols
+}
+
+// DefaultPasswordRules: at least 8 characters from at least 3 classes.
+func DefaultPasswordRules() PasswordRules { return PasswordRules{MinLength: 8, MinClasses: 3} }
+
+// Check returns an Invalid error naming the field "password" when pw breaks
+// the rules. username may not appear in the password.
+func (r PasswordRules) Check(pw, username string) error {
+	if utf8.RuneCountInString(pw) < r.MinLength {
+		return errs.Field("password", "password_too_short", fmt.Sprintf("password must have at least %d characters", r.MinLength))
+	}
+	if len(pw) > 256 {
+		return errs.Field("password", "password_too_long", "password may have at most 256 bytes")
+	}
+	var lower, upper, digit, other bool
+	for _, c := range pw {
+		switch {
+		case unicode.IsLower(c):
+			lower = true
+		case unicode.IsUpper(c):
+			upper = true
+		case unicode.IsDigit(c):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	n := 0
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			n++
+		}
+	}
+	if n < r.MinClasses {
+		return errs.Field("password", "password_too_simple",
+			fmt.Sprintf("password must mix at least %d of: lower case, upper case, digits, symbols", r.MinClasses))
+	}
+	if username != "" && len(username) >= 3 && strings.Contains(strings.ToLower(pw), strings.ToLower(username)) {
+		return errs.Field("password", "password_contains_username", "password may not contain the user name")
+	}
+	return nil
+}
