@@ -1,0 +1,490 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"suifang/internal/access"
+	"suifang/internal/app"
+	"suifang/internal/auth"
+	"suifang/internal/calendar"
+	"suifang/internal/errs"
+	"suifang/internal/org"
+	"suifang/internal/store"
+)
+
+func openStore(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {
+	return store.Open(ctx, dsn, store.Options{Logger: log})
+}
+
+// The CLI acts as the machine's operator: a global system principal, and
+// every change it makes is audited under the actor "system".
+func operator() *access.Principal {
+	p := access.System()
+	p.IP = "cli"
+	return p
+}
+
+func cmdInstitution(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(c.stdout, "Usage:\n  suifang institution add [flags] CODE NAME\n  suifang institution list [flags]\n\nRun with --help after the verb for flags.")
+		if len(args) == 0 {
+			return usageErr("missing verb: add or list")
+		}
+		return nil
+	}
+	verb, args := args[0], args[1:]
+	var d dbFlags
+	switch verb {
+	case "add":
+		var in org.InstitutionInput
+		var parent string
+		var jsonOut bool
+		fs := newFlags(c, "institution add", "CODE NAME", "Create an institution (hospital, campus, clinic or group).")
+		d.register(fs)
+		fs.StringVar(&in.Kind, "kind", "hospital", "hospital, clinic or group")
+		fs.StringVar(&parent, "parent", "", "code of the group it belongs to")
+		fs.StringVar(&in.ServiceHours, "service-hours", "08:00-17:30", "service hours for hour deadlines")
+		fs.StringVar(&in.Timezone, "timezone", "Asia/Shanghai", "IANA time zone")
+		fs.BoolVar(&jsonOut, "json", false, "print the result as JSON")
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 2 {
+			return usageErr("want CODE and NAME, got %d argument(s)", fs.NArg())
+		}
+		in.Code, in.Name = fs.Arg(0), fs.Arg(1)
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if parent != "" {
+			pi, err := a.Org.InstitutionByCode(ctx, parent)
+			if err != nil {
+				return err
+			}
+			in.ParentID = pi.ID
+		}
+		id, err := a.Org.CreateInstitution(ctx, operator(), in)
+		if err != nil {
+			return err
+		}
+		if jsonOut {
+			return json.NewEncoder(c.stdout).Encode(map[string]any{"id": id, "code": in.Code, "name": in.Name, "kind": in.Kind})
+		}
+		fmt.Fprintf(c.stdout, "created institution %s (%s), id %d\n", in.Code, in.Name, id)
+		return nil
+	case "list":
+		var jsonOut bool
+		fs := newFlags(c, "institution list", "", "List institutions.")
+		d.register(fs)
+		fs.BoolVar(&jsonOut, "json", false, "print JSON")
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		list, err := a.Org.Institutions(ctx, operator())
+		if err != nil {
+			return err
+		}
+		if jsonOut {
+			out := []map[string]any{}
+			for _, i := range list {
+				out = append(out, map[string]any{"id": i.ID, "code": i.Code, "name": i.Name, "kind": i.Kind, "parent_id": i.ParentID, "active": i.Active})
+			}
+			return json.NewEncoder(c.stdout).Encode(out)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCODE\tKIND\tNAME")
+		for _, i := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i.ID, i.Code, i.Kind, i.Name)
+		}
+		return tw.Flush()
+	}
+	return usageErr("unknown verb %q: use add or list", verb)
+}
+
+// readPassword takes the password from --password, or the first line of
+// stdin with --password-stdin (so it stays out of shell history).
+func readPassword(c *cli, flagPW string, fromStdin bool) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", usageErr("--password-stdin: no password on standard input")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	if flagPW == "" {
+		return "", usageErr("give --password or --password-stdin")
+	}
+	return flagPW, nil
+}
+
+func cmdUser(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(c.stdout, "Usage:\n  suifang user add [flags] USERNAME\n  suifang user list [flags]\n  suifang user passwd [flags] USERNAME\n  suifang user unlock [flags] USERNAME\n\nRun with --help after the verb for flags.")
+		if len(args) == 0 {
+			return usageErr("missing verb: add, list, passwd or unlock")
+		}
+		return nil
+	}
+	verb, args := args[0], args[1:]
+	var d dbFlags
+	switch verb {
+	case "add":
+		var name, roles, instCode, pw string
+		var pwStdin, mustChange bool
+		fs := newFlags(c, "user add", "USERNAME", "Create a staff account, e.g. the first administrator:\n  suifang user add admin --name 管理员 --role sysadmin --password-stdin")
+		d.register(fs)
+		fs.StringVar(&name, "name", "", "display name (default: the user name)")
+		fs.StringVar(&roles, "role", "sysadmin", "comma-separated roles: "+roleList())
+		fs.StringVar(&instCode, "institution", "", "home institution code (default: the only institution, created if none exists)")
+		fs.StringVar(&pw, "password", "", "initial password (prefer --password-stdin)")
+		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input")
+		fs.BoolVar(&mustChange, "must-change", true, "force a password change at first login")
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageErr("want exactly one USERNAME")
+		}
+		password, err := readPassword(c, pw, pwStdin)
+		if err != nil {
+			return err
+		}
+		in := auth.UserInput{Username: fs.Arg(0), DisplayName: name, Password: password, Active: true, MustChangePassword: mustChange}
+		if in.DisplayName == "" {
+			in.DisplayName = in.Username
+		}
+		for _, r := range strings.Split(roles, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				in.Roles = append(in.Roles, access.Role(r))
+			}
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		inst, err := homeInstitution(ctx, a, instCode)
+		if err != nil {
+			return err
+		}
+		in.HomeInstitutionID = inst.ID
+		id, err := a.Auth.CreateUser(ctx, operator(), in)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "created user %s (id %d) in %s\n", in.Username, id, inst.Code)
+		return nil
+	case "list":
+		fs := newFlags(c, "user list", "", "List staff accounts.")
+		d.register(fs)
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		users, err := a.Auth.ListUsers(ctx, operator(), auth.UserFilter{})
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSERNAME\tNAME\tROLES\tACTIVE")
+		for _, u := range users {
+			rs := make([]string, len(u.Roles))
+			for i, r := range u.Roles {
+				rs[i] = string(r)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\n", u.ID, u.Username, u.DisplayName, strings.Join(rs, ","), u.Active)
+		}
+		return tw.Flush()
+	case "passwd", "unlock":
+		var pw string
+		var pwStdin bool
+		about := "Set a new password the user must change at next login (also lifts a lockout)."
+		if verb == "unlock" {
+			about = "Lift a lockout after too many failed logins."
+		}
+		fs := newFlags(c, "user "+verb, "USERNAME", about)
+		d.register(fs)
+		if verb == "passwd" {
+			fs.StringVar(&pw, "password", "", "new password (prefer --password-stdin)")
+			fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+		}
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageErr("want exactly one USERNAME")
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		u, err := findUser(ctx, a, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if verb == "unlock" {
+			if err := a.Auth.Unlock(ctx, operator(), u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "unlocked %s\n", u.Username)
+			return nil
+		}
+		password, err := readPassword(c, pw, pwStdin)
+		if err != nil {
+			return err
+		}
+		if err := a.Auth.ResetPassword(ctx, operator(), u.ID, password); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "password of %s reset; it must be changed at next login\n", u.Username)
+		return nil
+	}
+	return usageErr("unknown verb %q: use add, list, passwd or unlock", verb)
+}
+
+func roleList() string {
+	var rs []string
+	for _, r := range access.Roles() {
+		rs = append(rs, string(r))
+	}
+	return strings.Join(rs, ", ")
+}
+
+func findUser(ctx context.Context, a *app.App, username string) (*auth.User, error) {
+	users, err := a.Auth.ListUsers(ctx, operator(), auth.UserFilter{Query: username})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if u.Username == username {
+			return u, nil
+		}
+	}
+	return nil, errs.New(errs.NotFound, "user_not_found", fmt.Sprintf("no user %q", username))
+}
+
+// homeInstitution resolves --institution; without it, the only institution,
+// or a fresh "HOSPITAL" one on an empty database so the first administrator
+// can be created in one command.
+func homeInstitution(ctx context.Context, a *app.App, code string) (*org.Institution, error) {
+	if code != "" {
+		return a.Org.InstitutionByCode(ctx, code)
+	}
+	list, err := a.Org.Institutions(ctx, operator())
+	if err != nil {
+		return nil, err
+	}
+	switch len(list) {
+	case 0:
+		id, err := a.Org.CreateInstitution(ctx, operator(), org.InstitutionInput{Code: "HOSPITAL", Name: "医院", Kind: org.KindHospital})
+		if err != nil {
+			return nil, err
+		}
+		return a.Org.Lookup(ctx, id)
+	case 1:
+		return list[0], nil
+	}
+	return nil, usageErr("several institutions exist: choose one with --institution CODE")
+}
+
+func cmdCalendar(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(c.stdout, `Usage:
+  suifang calendar add-workdays [flags] DATE N   the N-th working day after DATE
+  suifang calendar is-workday [flags] DATE       "yes" or "no"
+  suifang calendar import [flags] FILE...        load years in the holiday-cn JSON shape
+  suifang calendar export [flags] YEAR           print a year in that JSON shape
+
+Without --institution, add-workdays and is-workday use the built-in statutory
+calendar and need no database.`)
+		if len(args) == 0 {
+			return usageErr("missing verb")
+		}
+		return nil
+	}
+	verb, args := args[0], args[1:]
+	var d dbFlags
+	var instCode string
+	fs := newFlags(c, "calendar "+verb, "", "Working-day calendar.")
+	d.register(fs)
+	fs.StringVar(&instCode, "institution", "", "institution code (import: default every institution)")
+	if err := parse(c, fs, args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	// cal returns the institution's stored calendar, or the built-in one.
+	cal := func() (*calendar.Calendar, func(), error) {
+		if instCode == "" {
+			return calendar.New(calendar.Seed()...), func() {}, nil
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return nil, nil, err
+		}
+		i, err := a.Org.InstitutionByCode(ctx, instCode)
+		if err != nil {
+			a.Close()
+			return nil, nil, err
+		}
+		cl, err := a.Calendar.Calendar(ctx, i.ID)
+		return cl, func() { a.Close() }, err
+	}
+	switch verb {
+	case "add-workdays":
+		if len(rest) != 2 {
+			return usageErr("want DATE and N, e.g. add-workdays 2026-09-30 3")
+		}
+		day, err := calendar.ParseDate(rest[0])
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		var n int
+		if _, err := fmt.Sscanf(rest[1], "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimPrefix(rest[1], "+") {
+			return usageErr("N must be an integer, got %q", rest[1])
+		}
+		cl, done, err := cal()
+		if err != nil {
+			return err
+		}
+		defer done()
+		warnMissing(c, cl, day.Year)
+		fmt.Fprintln(c.stdout, cl.AddWorkingDays(day, n))
+		return nil
+	case "is-workday":
+		if len(rest) != 1 {
+			return usageErr("want one DATE")
+		}
+		day, err := calendar.ParseDate(rest[0])
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		cl, done, err := cal()
+		if err != nil {
+			return err
+		}
+		defer done()
+		warnMissing(c, cl, day.Year)
+		if cl.IsWorkingDay(day) {
+			fmt.Fprintln(c.stdout, "yes")
+		} else {
+			fmt.Fprintln(c.stdout, "no")
+		}
+		return nil
+	case "import":
+		if len(rest) == 0 {
+			return usageErr("want at least one FILE")
+		}
+		var years []calendar.Year
+		for _, f := range rest {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			y, err := calendar.ParseYearJSON(b)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			years = append(years, y)
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		var inst int64
+		if instCode != "" {
+			i, err := a.Org.InstitutionByCode(ctx, instCode)
+			if err != nil {
+				return err
+			}
+			inst = i.ID
+		}
+		for _, y := range years {
+			n, err := a.Calendar.ImportYear(ctx, operator(), inst, y)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "imported %d: %d exception day(s) into %d institution(s)\n", y.Year, len(y.Days), n)
+		}
+		return nil
+	case "export":
+		if len(rest) != 1 {
+			return usageErr("want one YEAR")
+		}
+		var year int
+		if _, err := fmt.Sscanf(rest[0], "%d", &year); err != nil {
+			return usageErr("YEAR must be a number")
+		}
+		cl, done, err := cal()
+		if err != nil {
+			return err
+		}
+		defer done()
+		y := calendar.Year{Year: year}
+		for d := (calendar.Date{Year: year, Month: 1, Day: 1}); d.Year == year; d = d.AddDays(1) {
+			if e, ok := cl.Exception(d); ok {
+				y.Days = append(y.Days, e)
+			}
+		}
+		for _, sy := range calendar.Seed() {
+			if sy.Year == year && instCode == "" {
+				y.Papers = sy.Papers
+			}
+		}
+		b, err := calendar.EncodeYearJSON(y)
+		if err != nil {
+			return err
+		}
+		_, err = c.stdout.Write(append(b, '\n'))
+		return err
+	}
+	return usageErr("unknown verb %q", verb)
+}
+
+func warnMissing(c *cli, cl *calendar.Calendar, year int) {
+	if !cl.HasYear(year) {
+		fmt.Fprintf(c.stderr, "warning: no holiday data for %d; counting Monday to Friday\n", year)
+	}
+}
+
+func cmdVerify(ctx context.Context, c *cli, args []string) error {
+	var d dbFlags
+	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and name the first broken entry.\nExit status 1 when the chain is broken.")
+	d.register(fs)
+	if err := parse(c, fs, args); err != nil {
+		return err
+	}
+	a, _, err := d.open(ctx, c, app.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.Audit.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("audit chain BROKEN at entry %d: %s (%d entries checked)", res.BrokenID, res.Reason, res.Checked)
+	}
+	fmt.Fprintf(c.stdout, "audit chain OK: %d entries verified\n", res.Checked)
+	return nil
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"suifang/internal/app"
+)
+
+// dbFlags registers the flags every data command shares.
+type dbFlags struct {
+	db, logFormat, logLevel string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.db, "db", "./suifang.db", "SQLite database file, or a postgres:// URL")
+	fs.StringVar(&d.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&d.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// open builds the app on the chosen database (migrating it), logging to stderr.
+func (d *dbFlags) open(ctx context.Context, c *cli, cfg app.Config) (*app.App, *slog.Logger, error) {
+	log, err := logger(c.stderr, d.logFormat, d.logLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.DB = d.db
+	cfg.Version = version
+	a, err := app.Open(ctx, cfg, log)
+	return a, log, err
+}
+
+func cmdServe(ctx context.Context, c *cli, args []string) error {
+	def := app.DefaultConfig()
+	cfg := def
+	var d dbFlags
+	var demo bool
+	fs := newFlags(c, "serve", "", "Run Suifang: staff web UI, JSON API and background workers.")
+	d.register(fs)
+	fs.StringVar(&cfg.Addr, "addr", def.Addr, "listen address")
+	fs.BoolVar(&demo, "demo", false, "create the demo hospital group and accounts (once) and print the logins")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long in-flight requests may finish at shutdown")
+	fs.IntVar(&cfg.Auth.MaxFailures, "lockout-attempts", def.Auth.MaxFailures, "failed logins before an account locks")
+	fs.DurationVar(&cfg.Auth.LockoutFor, "lockout-duration", def.Auth.LockoutFor, "how long a locked account stays locked")
+	fs.DurationVar(&cfg.Auth.IdleTimeout, "session-idle", def.Auth.IdleTimeout, "idle time after which a session ends")
+	fs.DurationVar(&cfg.Auth.MaxSessionAge, "session-max-age", def.Auth.MaxSessionAge, "longest a session lasts even when active")
+	fs.IntVar(&cfg.Auth.Password.MinLength, "password-min-length", def.Auth.Password.MinLength, "shortest password allowed")
+	fs.IntVar(&cfg.Auth.Password.MinClasses, "password-min-classes", def.Auth.Password.MinClasses, "character classes a password must mix (1-4)")
+	if err := parse(c, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Auth.MaxFailures < 1 || cfg.Auth.Password.MinLength < 1 || cfg.Auth.Password.MinClasses < 1 || cfg.Auth.Password.MinClasses > 4 {
+		return usageErr("lockout attempts, password length and classes (1-4) must be positive")
+	}
+	start := time.Now()
+	a, log, err := d.open(ctx, c, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var logins []app.DemoLogin
+	if demo {
+		if logins, err = a.SeedDemo(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("suifang listening", "addr", ln.Addr().String(), "engine", a.DB.Dialect, "version", version,
+		"startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(c.stdout, "Suifang is running at %s\n", displayURL(ln.Addr()))
+	if demo {
+		fmt.Fprintf(c.stdout, "Demo logins (password %s for all):\n", app.DemoPassword)
+		for _, l := range logins {
+			fmt.Fprintf(c.stdout, "  %-8s %-12s %s\n", l.Username, l.Role, l.Name)
+		}
+	}
+	fmt.Fprintln(c.stdout, "Press Ctrl+C to stop.")
+	if err := a.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayURL turns a listen address into a URL a person can open.
+func displayURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		port := 0
+		if ok {
+			port = tcp.Port
+		}
+		return fmt.Sprintf("http://localhost:%d/", port)
+	}
+	return "http://" + tcp.String() + "/"
+}
+
+func cmdMigrate(ctx context.Context, c *cli, args []string) error {
+	var d dbFlags
+	var status bool
+	fs := newFlags(c, "migrate", "", "Apply pending database migrations (serve also does this at start).")
+	d.register(fs)
+	fs.BoolVar(&status, "status", false, "only report how many migrations are pending")
+	if err := parse(c, fs, args); err != nil {
+		return err
+	}
+	log, err := logger(c.stderr, d.logFormat, d.logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, d.db, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if status {
+		n, err := db.Pending(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%d migration(s) pending on %s\n", n, db.Dialect)
+		return nil
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "applied %d migration(s) on %s\n", n, db.Dialect)
+	return nil
+}

@@ -1,0 +1,221 @@
+// Package app is the composition root: it opens the store, builds every
+// service, mounts the web UI, the JSON API and the operational endpoints, and
+// runs the server with an ordered shutdown. cmd/suifang and the end-to-end
+// tests both start Suifang through it, so tests run the real wiring.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"suifang/internal/api"
+	"suifang/internal/audit"
+	"suifang/internal/auth"
+	"suifang/internal/calendar/caldb"
+	"suifang/internal/org"
+	"suifang/internal/store"
+	"suifang/internal/web"
+)
+
+// Config is everything a deployment can set. cmd/suifang fills it from flags
+// and SUIFANG_* environment variables.
+type Config struct {
+	DB              string        // SQLite file path or postgres:// URL
+	Addr            string        // listen address for serve
+	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
+	ShutdownTimeout time.Duration // how long in-flight requests may finish
+	Auth            auth.Policy
+	Version         string
+	// Now is the clock; nil means time.Now. Tests inject a fake one.
+	Now func() time.Time
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second,
+		Auth: auth.DefaultPolicy(), Version: "dev"}
+}
+
+// App is a running Suifang: its store and services.
+type App struct {
+	Cfg      Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Audit    *audit.Service
+	Auth     *auth.Service
+	Org      *org.Service
+	Calendar *caldb.Service
+
+	web     *web.Server
+	api     http.Handler
+	metrics *metrics
+	ready   chan struct{}
+	bg      sync.WaitGroup
+}
+
+// Open connects to the database, applies pending migrations and builds the
+// services. Close releases it.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db, err := store.Open(ctx, cfg.DB, store.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db, ready: make(chan struct{})}
+	a.Audit = audit.New(db, cfg.Now)
+	a.Auth, err = auth.New(db, a.Audit, cfg.Now, cfg.Auth, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	// The org service and the calendar service need each other: a new
+	// institution gets the statutory calendar in the same transaction, and the
+	// calendar reads an institution's hours. The hook closes over a.Calendar.
+	a.Org = org.New(db, a.Audit, cfg.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
+		return a.Calendar.SeedInstitution(ctx, tx, id)
+	})
+	a.Calendar = caldb.New(db, a.Audit, a.Org, cfg.Now)
+	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
+		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version})
+	a.metrics = newMetrics(cfg.Version, db)
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler is the whole HTTP surface: operational endpoints, the API and the UI.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.Handle("/api/v1/", a.api)
+	mux.Handle("/", a.web.Handler())
+	// The UI has its own mux behind middleware; ask it for the real pattern so
+	// metrics are labelled per page rather than all as "/".
+	route := func(r *http.Request) string {
+		if _, p := mux.Handler(r); p != "/" {
+			return p
+		}
+		return a.web.Route(r)
+	}
+	return a.metrics.instrument(mux, route)
+}
+
+// readyz answers 200 only once serving has started and the database answers
+// with no migration pending, so a load balancer sends no traffic too early.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	select {
+	case <-a.ready:
+	default:
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if n, err := a.DB.Pending(ctx); err != nil || n > 0 {
+		http.Error(w, "migrations pending", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Serve serves HTTP on ln until ctx ends, then shuts down in order: stop
+// taking requests and let in-flight ones finish, stop background workers.
+// The caller closes the App (the database) afterwards.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	a.startWorkers(wctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	close(a.ready)
+	select {
+	case err := <-errc:
+		stopWorkers()
+		a.bg.Wait()
+		return fmt.Errorf("app: serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: draining requests")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	a.Log.Info("shutting down: stopping workers")
+	stopWorkers()
+	a.bg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("app: shutdown: %w", err)
+	}
+	return nil
+}
+
+// startWorkers launches the periodic housekeeping jobs.
+func (a *App) startWorkers(ctx context.Context) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		t := time.NewTicker(5 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := a.Auth.PurgeSessions(ctx); err != nil {
+					a.Log.Error("purge sessions", "err", err)
+				} else if n > 0 {
+					a.Log.Info("purged idle sessions", "count", n)
+				}
+			}
+		}
+	}()
+}
+
+// Listen opens the configured address.
+func (a *App) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
+	}
+	return ln, nil
+}
