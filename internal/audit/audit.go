@@ -163,7 +163,14 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) ([]En
 		}
 		add("institution_id = $%d", f.InstitutionID)
 	} else if !p.Global {
-		insts := p.Institutions()
+		// Only institutions p oversees as a whole: a department grant does
+		// not open the institution's log (an explicit filter refuses it too).
+		var insts []int64
+		for _, id := range p.Institutions() {
+			if p.SeesInstitution(id) {
+				insts = append(insts, id)
+			}
+		}
 		if len(insts) == 0 {
 			return nil, nil
 		}
@@ -248,7 +255,12 @@ func (s *Service) Prune(ctx context.Context, p *access.Principal, keep time.Dura
 	cutoff := s.now().Add(-keep)
 	var n int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE at < $1`, store.Micros(cutoff))
+		// Delete a prefix of the chain (in id order): with clock skew between
+		// instances "at" is not monotonic in id, and deleting by "at" alone
+		// could cut an entry out of the middle of the surviving chain.
+		r, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE at < $1
+			AND id < COALESCE((SELECT MIN(id) FROM audit_log WHERE at >= $1), (SELECT MAX(id) + 1 FROM audit_log))`,
+			store.Micros(cutoff))
 		if err != nil {
 			return fmt.Errorf("audit: prune: %w", err)
 		}

@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
@@ -320,9 +322,16 @@ func (s *Service) ChangePassword(ctx context.Context, p *access.Principal, token
 	})
 }
 
+// truncate cuts client-supplied text to at most n bytes for storage. It keeps
+// the result valid UTF-8 without NUL bytes (PostgreSQL refuses both) and never
+// cuts a character in half.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

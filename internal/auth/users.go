@@ -32,6 +32,10 @@ func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*User, error) {
 }
 
 func (s *Service) userByName(ctx context.Context, q store.Querier, username string) (*User, string, error) {
+	// No stored name has these, and PostgreSQL would refuse the query.
+	if !utf8.ValidString(username) || strings.ContainsRune(username, 0) {
+		return nil, "", errs.New(errs.NotFound, "user_not_found", "no such user")
+	}
 	var hash string
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+`, password_hash FROM users WHERE username = $1`,
 		strings.TrimSpace(username)), &hash)
@@ -159,6 +163,12 @@ func (s *Service) validate(ctx context.Context, q store.Querier, in *UserInput, 
 	}
 	for _, g := range in.Grants {
 		if g.DepartmentID == 0 {
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM institutions WHERE id = $1`, g.InstitutionID).Scan(&n); err != nil {
+				return fmt.Errorf("auth: check institution: %w", err)
+			}
+			if n == 0 {
+				return errs.Field("grants", "bad_institution", "a chosen institution does not exist")
+			}
 			continue
 		}
 		var inst int64
@@ -181,6 +191,7 @@ func (s *Service) CreateUser(ctx context.Context, p *access.Principal, in UserIn
 	if err := p.RequireAdmin(); err != nil {
 		return 0, err
 	}
+	in.Active = true // new accounts are always active (and audited as such)
 	if err := s.validate(ctx, s.db.R(), &in, true); err != nil {
 		return 0, err
 	}
@@ -208,7 +219,10 @@ func (s *Service) CreateUser(ctx context.Context, p *access.Principal, in UserIn
 		e.Detail = accessDetail(in)
 		return s.audit.Append(ctx, tx, e)
 	})
-	return id, err
+	if err != nil {
+		return 0, err // the insert was rolled back
+	}
+	return id, nil
 }
 
 func accessDetail(in UserInput) string {

@@ -170,7 +170,10 @@ func (s *Service) CreateInstitution(ctx context.Context, p *access.Principal, in
 		e.Detail = fmt.Sprintf("code=%s name=%s kind=%s", in.Code, in.Name, in.Kind)
 		return s.audit.Append(ctx, tx, e)
 	})
-	return id, err
+	if err != nil {
+		return 0, err // the insert was rolled back
+	}
+	return id, nil
 }
 
 // UpdateInstitution changes an institution's attributes (code included).
@@ -327,7 +330,10 @@ func (s *Service) CreateDepartment(ctx context.Context, p *access.Principal, in 
 		e.Detail = fmt.Sprintf("code=%s name=%s kind=%s", in.Code, in.Name, in.Kind)
 		return s.audit.Append(ctx, tx, e)
 	})
-	return id, err
+	if err != nil {
+		return 0, err // the insert was rolled back
+	}
+	return id, nil
 }
 
 // UpdateDepartment changes a department; its institution cannot change.
