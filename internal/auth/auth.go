@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,17 +55,15 @@ type Service struct {
 	pol   Policy
 	log   *slog.Logger
 	// dummyHash keeps a failed login for an unknown user as slow as one for a
-	// known user, so timing does not reveal which user names exist.
+	// known user, so timing does not reveal which user names exist. It is
+	// made on first use: hashing at start would cost every cold start ~60 ms.
+	dummyOnce sync.Once
 	dummyHash string
 }
 
 // New returns the auth service.
 func New(db *store.DB, au *audit.Service, now func() time.Time, pol Policy, log *slog.Logger) (*Service, error) {
-	h, err := HashPassword("not-a-real-password", pol.Hash)
-	if err != nil {
-		return nil, err
-	}
-	return &Service{db: db, audit: au, now: now, pol: pol, log: log, dummyHash: h}, nil
+	return &Service{db: db, audit: au, now: now, pol: pol, log: log}, nil
 }
 
 // Policy returns the active security policy.
@@ -118,6 +117,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	now := s.now()
 	u, hash, err := s.userByName(ctx, s.db.R(), username)
 	if errs.Is(err, errs.NotFound) {
+		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not-a-real-password", s.pol.Hash) })
 		CheckPassword(s.dummyHash, password)
 		s.recordLogin(ctx, 0, username, ip, false, "unknown_user")
 		return nil, errBadCredentials
@@ -163,15 +163,17 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 
 func (s *Service) loginFailed(ctx context.Context, u *User, ip string) error {
 	now := s.now()
-	failures := u.FailedLogins + 1
 	var locked time.Time
-	if failures >= s.pol.MaxFailures {
-		locked = now.Add(s.pol.LockoutFor)
-	}
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		// Increment in SQL so concurrent failures on two instances all count.
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1`, u.ID); err != nil {
+		// Increment in SQL and decide on the returned count, so concurrent
+		// failures on two instances all count and the fifth one locks.
+		var failures int
+		if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`,
+			u.ID).Scan(&failures); err != nil {
 			return fmt.Errorf("auth: count failure: %w", err)
+		}
+		if failures >= s.pol.MaxFailures {
+			locked = now.Add(s.pol.LockoutFor)
 		}
 		detail := fmt.Sprintf("bad_password failures=%d", failures)
 		if !locked.IsZero() {

@@ -15,6 +15,7 @@ import (
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
+	"suifang/internal/calendar"
 	"suifang/internal/errs"
 	"suifang/internal/store"
 )
@@ -121,8 +122,23 @@ func (s *Service) checkInstitution(ctx context.Context, in *InstitutionInput, se
 	if in.ServiceHours == "" {
 		in.ServiceHours = "08:00-17:30"
 	}
-	if !serviceHoursRE.MatchString(in.ServiceHours) {
-		return errs.Field("service_hours", "bad_service_hours", "service hours look like 08:00-17:30")
+	h, err := calendar.ParseServiceHours(in.ServiceHours)
+	if err != nil {
+		return errs.Field("service_hours", "bad_service_hours", "service hours look like 08:00-17:30 (start before end)")
+	}
+	in.ServiceHours = h.String()
+	if in.ParentID != 0 && in.Kind == KindGroup {
+		// One level of grouping keeps scope expansion simple and loop-free.
+		return errs.Field("parent_id", "bad_parent", "a group cannot belong to another group")
+	}
+	if self != 0 && in.Kind != KindGroup {
+		var members int
+		if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM institutions WHERE parent_id = $1`, self).Scan(&members); err != nil {
+			return fmt.Errorf("org: count members: %w", err)
+		}
+		if members > 0 {
+			return errs.Field("kind", "group_has_members", "this group still has member institutions; move them first")
+		}
 	}
 	if in.ParentID != 0 {
 		if in.ParentID == self {
@@ -137,7 +153,6 @@ func (s *Service) checkInstitution(ctx context.Context, in *InstitutionInput, se
 	return nil
 }
 
-var serviceHoursRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$`)
 
 // CreateInstitution adds an institution (admin only) and runs the creation
 // hooks in the same transaction.
