@@ -52,8 +52,14 @@ type server struct {
 // ("sqlite" or "postgres") and stops it when the test ends.
 func start(t *testing.T, engine string) *server {
 	t.Helper()
+	return startOn(t, storetest.DSN(t, engine), true)
+}
+
+// startOn runs the app on an existing database location; demo seeds it.
+func startOn(t *testing.T, dsn string, demo bool) *server {
+	t.Helper()
 	cfg := app.DefaultConfig()
-	cfg.DB = storetest.DSN(t, engine)
+	cfg.DB = dsn
 	cfg.Addr = "127.0.0.1:0"
 	// Cheap hashing keeps the suite fast; the cost parameters are covered by
 	// the auth tests and production uses the defaults.
@@ -70,9 +76,11 @@ func start(t *testing.T, engine string) *server {
 		cancel()
 		t.Fatalf("open app: %v", err)
 	}
-	if _, err := a.SeedDemo(ctx); err != nil {
-		cancel()
-		t.Fatalf("seed demo: %v", err)
+	if demo {
+		if _, err := a.SeedDemo(ctx); err != nil {
+			cancel()
+			t.Fatalf("seed demo: %v", err)
+		}
 	}
 	ln, err := a.Listen()
 	if err != nil {
