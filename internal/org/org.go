@@ -153,7 +153,6 @@ func (s *Service) checkInstitution(ctx context.Context, in *InstitutionInput, se
 	return nil
 }
 
-
 // CreateInstitution adds an institution (admin only) and runs the creation
 // hooks in the same transaction.
 func (s *Service) CreateInstitution(ctx context.Context, p *access.Principal, in InstitutionInput) (int64, error) {
