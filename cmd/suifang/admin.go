@@ -346,7 +346,11 @@ calendar and need no database.`)
 			return nil, nil, err
 		}
 		cl, err := a.Calendar.Calendar(ctx, i.ID)
-		return cl, func() { a.Close() }, err
+		if err != nil {
+			a.Close()
+			return nil, nil, err
+		}
+		return cl, func() { a.Close() }, nil
 	}
 	switch verb {
 	case "add-workdays":

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // institutions name IANA zones; carry the database in the binary
@@ -137,13 +138,31 @@ func newFlags(c *cli, name, argsUsage, about string) *flag.FlagSet {
 
 // parse parses args, then fills every flag not given on the command line
 // from SUIFANG_<NAME> (dashes become underscores): the flag wins.
+// Flags may also follow the arguments (suifang user add admin --role
+// sysadmin); "--" ends the flags, and a negative number is an argument.
 func parse(c *cli, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var pos []string
+	for {
+		for len(args) > 0 && isNegativeNumber(args[0]) {
+			pos, args = append(pos, args[0]), args[1:]
 		}
-		return usageErr("%v", err)
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageErr("%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
+	fs.Parse(append([]string{"--"}, pos...)) // so fs.Args() returns every argument
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var bad error
@@ -159,6 +178,12 @@ func parse(c *cli, fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return bad
+}
+
+// isNegativeNumber reports whether s is an argument such as "-3", not a flag.
+func isNegativeNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil && strings.HasPrefix(s, "-")
 }
 
 // logger builds the process logger once; everything else receives it.
