@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -361,8 +362,8 @@ calendar and need no database.`)
 		if err != nil {
 			return usageErr("%v", err)
 		}
-		var n int
-		if _, err := fmt.Sscanf(rest[1], "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimPrefix(rest[1], "+") {
+		n, err := strconv.Atoi(rest[1])
+		if err != nil {
 			return usageErr("N must be an integer, got %q", rest[1])
 		}
 		cl, done, err := cal()

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -98,11 +100,11 @@ func run(ctx context.Context, c *cli, args []string) int {
 // describe shows a classified error's user message and code.
 func describe(err error) string {
 	if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
-		s := e.Msg
-		for f := range e.Fields {
-			s = f + ": " + s
+		fields := slices.Sorted(maps.Keys(e.Fields))
+		if len(fields) > 0 {
+			return strings.Join(fields, ", ") + ": " + e.Msg + " (" + e.Code + ")"
 		}
-		return s + " (" + e.Code + ")"
+		return e.Msg + " (" + e.Code + ")"
 	}
 	return err.Error()
 }
