@@ -84,6 +84,9 @@ type User struct {
 	Active             bool
 	CreatedAt          time.Time
 	LastLoginAt        time.Time
+	LastLoginIP        string
+	PrevLoginAt        time.Time // the login before the current session's
+	PrevLoginIP        string
 }
 
 // Locked reports whether u is locked out at now.
@@ -142,8 +145,9 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		return nil, err
 	}
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0, last_login_at = $1 WHERE id = $2`,
-			store.Micros(now), u.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0,
+			prev_login_at = last_login_at, prev_login_ip = last_login_ip, last_login_at = $1, last_login_ip = $2 WHERE id = $3`,
+			store.Micros(now), truncate(ip, 64), u.ID); err != nil {
 			return fmt.Errorf("auth: reset failures: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip, user_agent)
@@ -157,7 +161,8 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return nil, err
 	}
-	u.FailedLogins, u.LockedUntil, u.LastLoginAt = 0, time.Time{}, now
+	u.PrevLoginAt, u.PrevLoginIP = u.LastLoginAt, u.LastLoginIP
+	u.FailedLogins, u.LockedUntil, u.LastLoginAt, u.LastLoginIP = 0, time.Time{}, now, ip
 	return &Session{Token: tok, User: u}, nil
 }
 

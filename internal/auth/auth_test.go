@@ -372,3 +372,31 @@ func TestChangePassword(t *testing.T) {
 		}
 	})
 }
+
+// The previous login (time and address) is kept so the user can spot misuse.
+func TestPreviousLoginShown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		e.user(t, "nurse1", []access.Role{access.Nurse})
+		first := e.login(t, "nurse1", goodPW)
+		if !first.User.PrevLoginAt.IsZero() {
+			t.Fatalf("first login has a previous login: %v", first.User.PrevLoginAt)
+		}
+		t1 := e.clk.Now()
+		e.clk.Advance(2 * time.Hour)
+		s, err := e.auth.Login(ctx, "nurse1", goodPW, "10.2.2.2", "ua")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, u, err := e.auth.Authenticate(ctx, s.Token, "10.2.2.2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.PrevLoginAt.Equal(t1.Truncate(time.Microsecond)) || u.PrevLoginIP != "10.1.1.1" {
+			t.Fatalf("previous login = %v from %q; want %v from 10.1.1.1", u.PrevLoginAt, u.PrevLoginIP, t1)
+		}
+		if u.LastLoginIP != "10.2.2.2" {
+			t.Fatalf("last login ip = %q", u.LastLoginIP)
+		}
+	})
+}

@@ -17,17 +17,17 @@ import (
 )
 
 const userCols = `id, username, display_name, home_institution_id, phone, must_change_password,
-	failed_logins, locked_until, active, created_at, last_login_at`
+	failed_logins, locked_until, active, created_at, last_login_at, last_login_ip, prev_login_at, prev_login_ip`
 
 func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*User, error) {
 	u := &User{}
-	var locked, created, last int64
+	var locked, created, last, prev int64
 	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.HomeInstitutionID, &u.Phone,
-		&u.MustChangePassword, &u.FailedLogins, &locked, &u.Active, &created, &last}, extra...)
+		&u.MustChangePassword, &u.FailedLogins, &locked, &u.Active, &created, &last, &u.LastLoginIP, &prev, &u.PrevLoginIP}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
-	u.LockedUntil, u.CreatedAt, u.LastLoginAt = store.Time(locked), store.Time(created), store.Time(last)
+	u.LockedUntil, u.CreatedAt, u.LastLoginAt, u.PrevLoginAt = store.Time(locked), store.Time(created), store.Time(last), store.Time(prev)
 	return u, nil
 }
 

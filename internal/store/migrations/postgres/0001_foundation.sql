@@ -42,7 +42,12 @@ CREATE TABLE users (
     created_at           BIGINT NOT NULL,
     updated_at           BIGINT NOT NULL,
     password_changed_at  BIGINT NOT NULL DEFAULT 0,
-    last_login_at        BIGINT NOT NULL DEFAULT 0
+    last_login_at        BIGINT NOT NULL DEFAULT 0,
+    last_login_ip        TEXT    NOT NULL DEFAULT '',
+    -- The login before the current one, shown to the user so misuse of the
+    -- account is noticed (等保2.0 asks that users see their last login).
+    prev_login_at        BIGINT NOT NULL DEFAULT 0,
+    prev_login_ip        TEXT    NOT NULL DEFAULT ''
 );
 
 CREATE TABLE user_roles (
