@@ -5,36 +5,18 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
+	"suifang/internal/clock"
 	"suifang/internal/errs"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
 
-// clock is a settable time source; tests advance it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 

@@ -3,13 +3,13 @@ package auth_test
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
+	"suifang/internal/clock"
 	"suifang/internal/errs"
 	"suifang/internal/org"
 	"suifang/internal/store"
@@ -17,25 +17,7 @@ import (
 
 var ctx = context.Background()
 
-// clock is a settable time source; tests advance it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 // cheap keeps argon2 fast in tests.
 var cheap = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
@@ -52,7 +34,7 @@ const goodPW = "Sui-fang2026"
 // H3, departments A and B of H1 and C of H2.
 type env struct {
 	db                  *store.DB
-	clk                 *clock
+	clk                 *clock.Fake
 	audit               *audit.Service
 	org                 *org.Service
 	auth                *auth.Service

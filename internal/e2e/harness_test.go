@@ -14,38 +14,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"suifang/internal/app"
 	"suifang/internal/auth"
+	"suifang/internal/clock"
 	"suifang/internal/store/storetest"
 )
-
-// clock is a settable time source shared by the app and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // server is a running Suifang with the demo data.
 type server struct {
 	App   *app.App
 	URL   string
-	Clock *clock
+	Clock *clock.Fake
 }
 
 // start runs the app on 127.0.0.1:0 against a fresh database of engine
@@ -64,7 +46,7 @@ func startOn(t *testing.T, dsn string, demo bool) *server {
 	// Cheap hashing keeps the suite fast; the cost parameters are covered by
 	// the auth tests and production uses the defaults.
 	cfg.Auth.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
-	clk := &clock{t: time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC)} // 10:00 in Beijing, a Wednesday
+	clk := clock.NewFake(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC)) // 10:00 in Beijing, a Wednesday
 	cfg.Now = clk.Now
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

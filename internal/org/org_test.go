@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
+	"suifang/internal/clock"
 	"suifang/internal/errs"
 	"suifang/internal/org"
 	"suifang/internal/store"
@@ -20,29 +20,11 @@ import (
 
 var ctx = context.Background()
 
-// clock is a settable time source; tests advance it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 type env struct {
 	db    *store.DB
-	clk   *clock
+	clk   *clock.Fake
 	audit *audit.Service
 	org   *org.Service
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/clock"
 	"suifang/internal/errs"
 	"suifang/internal/org"
 	"suifang/internal/store"
@@ -20,20 +20,9 @@ import (
 
 var ctx = context.Background()
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
 type env struct {
 	db    *store.DB
-	clk   *clock
+	clk   *clock.Fake
 	audit *audit.Service
 	org   *org.Service
 	cal   *caldb.Service
@@ -44,7 +33,7 @@ type env struct {
 // calendar service, which is built after org and reads institutions from it.
 func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	e := &env{db: db, clk: &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, sys: access.System()}
+	e := &env{db: db, clk: clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), sys: access.System()}
 	e.audit = audit.New(db, e.clk.Now)
 	var cal *caldb.Service
 	e.org = org.New(db, e.audit, e.clk.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
