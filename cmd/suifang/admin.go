@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,15 +33,24 @@ func operator() *access.Principal {
 	return p
 }
 
-func cmdInstitution(ctx context.Context, c *cli, args []string) error {
+// splitVerb takes the verb of "suifang NOUN VERB ...". A bare NOUN or
+// NOUN --help prints the usage text (the former is a usage error).
+func splitVerb(c *cli, args []string, usage, missing string) (string, []string, error) {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(c.stdout, "Usage:\n  suifang institution add [flags] CODE NAME\n  suifang institution list [flags]\n\nRun with --help after the verb for flags.")
+		fmt.Fprintln(c.stdout, usage)
 		if len(args) == 0 {
-			return usageErr("missing verb: add or list")
+			return "", nil, usageErr("%s", missing)
 		}
-		return nil
+		return "", nil, flag.ErrHelp
 	}
-	verb, args := args[0], args[1:]
+	return args[0], args[1:], nil
+}
+
+func cmdInstitution(ctx context.Context, c *cli, args []string) error {
+	verb, args, err := splitVerb(c, args, "Usage:\n  suifang institution add [flags] CODE NAME\n  suifang institution list [flags]\n\nRun with --help after the verb for flags.", "missing verb: add or list")
+	if err != nil {
+		return err
+	}
 	var d dbFlags
 	switch verb {
 	case "add":
@@ -133,14 +143,10 @@ func readPassword(c *cli, flagPW string, fromStdin bool) (string, error) {
 }
 
 func cmdUser(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(c.stdout, "Usage:\n  suifang user add [flags] USERNAME\n  suifang user list [flags]\n  suifang user passwd [flags] USERNAME\n  suifang user unlock [flags] USERNAME\n\nRun with --help after the verb for flags.")
-		if len(args) == 0 {
-			return usageErr("missing verb: add, list, passwd or unlock")
-		}
-		return nil
+	verb, args, err := splitVerb(c, args, "Usage:\n  suifang user add [flags] USERNAME\n  suifang user list [flags]\n  suifang user passwd [flags] USERNAME\n  suifang user unlock [flags] USERNAME\n\nRun with --help after the verb for flags.", "missing verb: add, list, passwd or unlock")
+	if err != nil {
+		return err
 	}
-	verb, args := args[0], args[1:]
 	var d dbFlags
 	switch verb {
 	case "add":
@@ -308,21 +314,17 @@ func homeInstitution(ctx context.Context, a *app.App, code string) (*org.Institu
 }
 
 func cmdCalendar(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(c.stdout, `Usage:
+	verb, args, err := splitVerb(c, args, `Usage:
   suifang calendar add-workdays [flags] DATE N   the N-th working day after DATE
   suifang calendar is-workday [flags] DATE       "yes" or "no"
   suifang calendar import [flags] FILE...        load years in the holiday-cn JSON shape
   suifang calendar export [flags] YEAR           print a year in that JSON shape
 
 Without --institution, add-workdays and is-workday use the built-in statutory
-calendar and need no database.`)
-		if len(args) == 0 {
-			return usageErr("missing verb")
-		}
-		return nil
+calendar and need no database.`, "missing verb")
+	if err != nil {
+		return err
 	}
-	verb, args := args[0], args[1:]
 	var d dbFlags
 	var instCode string
 	fs := newFlags(c, "calendar "+verb, "", "Working-day calendar.")
