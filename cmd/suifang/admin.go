@@ -495,3 +495,39 @@ func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	fmt.Fprintf(c.stdout, "audit chain OK: %d entries verified\n", res.Checked)
 	return nil
 }
+
+func cmdToken(ctx context.Context, c *cli, args []string) error {
+	verb, args, err := splitVerb(c, args, "Usage:\n  suifang token add --institution CODE NAME\n\nPrints the new API token once; only its hash is stored.", "missing verb: add")
+	if err != nil {
+		return err
+	}
+	if verb != "add" {
+		return usageErr("unknown verb %q: use add", verb)
+	}
+	var d dbFlags
+	var instCode string
+	fs := newFlags(c, "token add", "NAME", "Create an API token for an integration, scoped to one institution.")
+	d.register(fs)
+	fs.StringVar(&instCode, "institution", "", "institution code the token may see (required)")
+	if err := parse(c, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || instCode == "" {
+		return usageErr("want --institution CODE and one NAME")
+	}
+	a, _, err := d.open(ctx, c, app.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	inst, err := a.Org.InstitutionByCode(ctx, instCode)
+	if err != nil {
+		return err
+	}
+	plain, _, err := a.Auth.CreateToken(ctx, operator(), inst.ID, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, plain)
+	return nil
+}

@@ -53,6 +53,7 @@ func commands() []command {
 		{"migrate", "apply pending database migrations", cmdMigrate},
 		{"user", "manage staff accounts (add, list, passwd, unlock)", cmdUser},
 		{"institution", "manage institutions (add, list)", cmdInstitution},
+		{"token", "API tokens for integrations (add)", cmdToken},
 		{"calendar", "working-day calendar (add-workdays, is-workday, import, export)", cmdCalendar},
 		{"verify", "verify the audit log's hash chain", cmdVerify},
 		{"version", "print the version", cmdVersion},

@@ -553,3 +553,17 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Error("server still answers after shutdown")
 	}
 }
+
+func TestTokenAddWorksWithTheAPI(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tok.db")
+	if r := suifang(t, nil, "", "institution", "add", "--db", db, "HT", "令牌医院"); r.code != 0 {
+		t.Fatalf("institution add: %d %s", r.code, r.stderr)
+	}
+	r := suifang(t, nil, "", "token", "add", "--db", db, "--institution", "HT", "HIS 接口")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "sft_") {
+		t.Fatalf("token add = %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := suifang(t, nil, "", "token", "add", "--db", db, "HIS"); r.code != 2 {
+		t.Fatalf("token add without --institution = %d, want 2", r.code)
+	}
+}

@@ -149,7 +149,9 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) ([]En
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if f.Action != "" {
-		add("action LIKE $%d", strings.ReplaceAll(f.Action, "%", "")+"%")
+		// A prefix compare, not LIKE: "_" and case would differ between engines.
+		args = append(args, len(f.Action), f.Action)
+		where = append(where, fmt.Sprintf("substr(action, 1, $%d) = $%d", len(args)-1, len(args)))
 	}
 	if f.Actor != "" {
 		add("actor = $%d", f.Actor)

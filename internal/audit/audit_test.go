@@ -432,6 +432,8 @@ func TestListScopeAndFilters(t *testing.T) {
 			{"action exact", access.System(), audit.Filter{Action: "auth.login"}, []int64{0, 2, 1}, 0},
 			{"action prefix in scope", role(access.Quality, h1), audit.Filter{Action: "auth."}, []int64{1, 1}, 0},
 			{"percent is not a wildcard", access.System(), audit.Filter{Action: "%.create"}, nil, 0},
+			{"underscore is not a wildcard", access.System(), audit.Filter{Action: "auth_"}, nil, 0},
+			{"prefix is case-sensitive", access.System(), audit.Filter{Action: "AUTH."}, nil, 0},
 			{"no match", access.System(), audit.Filter{Action: "calendar."}, nil, 0},
 			{"limit", access.System(), audit.Filter{Limit: 2}, []int64{0, 2}, 0},
 		}

@@ -122,18 +122,18 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if errs.Is(err, errs.NotFound) {
 		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not-a-real-password", s.pol.Hash) })
 		CheckPassword(s.dummyHash, password)
-		s.recordLogin(ctx, 0, username, ip, false, "unknown_user")
+		s.recordLogin(ctx, 0, 0, username, ip, false, "unknown_user")
 		return nil, errBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !u.Active {
-		s.recordLogin(ctx, u.ID, username, ip, false, "account_disabled")
+		s.recordLogin(ctx, u.ID, u.HomeInstitutionID, username, ip, false, "account_disabled")
 		return nil, errs.New(errs.Unauthenticated, "account_disabled", "this account is disabled")
 	}
 	if u.Locked(now) {
-		s.recordLogin(ctx, u.ID, username, ip, false, "account_locked")
+		s.recordLogin(ctx, u.ID, u.HomeInstitutionID, username, ip, false, "account_locked")
 		return nil, &errs.Error{Kind: errs.Unauthenticated, Code: "account_locked",
 			Msg: "account locked after too many failed logins; try again after " + u.LockedUntil.Format(time.RFC3339)}
 	}
@@ -201,9 +201,11 @@ func (s *Service) loginFailed(ctx context.Context, u *User, ip string) error {
 	return errBadCredentials
 }
 
-func (s *Service) recordLogin(ctx context.Context, uid int64, username, ip string, ok bool, detail string) {
+// recordLogin audits a refused login under the user's home institution, so
+// that institution's quality staff see attempts on their accounts.
+func (s *Service) recordLogin(ctx context.Context, uid, inst int64, username, ip string, ok bool, detail string) {
 	e := audit.Entry{ActorID: uid, Actor: truncate(username, 64), Action: "auth.login", ObjectType: "user",
-		ObjectID: fmt.Sprint(uid), IP: ip, Success: ok, Detail: detail}
+		ObjectID: fmt.Sprint(uid), InstitutionID: inst, IP: ip, Success: ok, Detail: detail}
 	if err := s.audit.Record(ctx, e); err != nil {
 		s.log.Error("audit login", "err", err)
 	}

@@ -56,7 +56,7 @@ func (s *Service) CreateToken(ctx context.Context, p *access.Principal, inst int
 	t := &Token{InstitutionID: inst, Name: name, Prefix: plain[:len(tokenPrefix)+6], CreatedBy: p.UserID, CreatedAt: s.now().UTC()}
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (institution_id, name, prefix, token_hash, created_by, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6) RETURNING id`, inst, name, t.Prefix, tokenHash(plain), p.UserID, store.Micros(t.CreatedAt)).Scan(&t.ID)
+			VALUES ($1,$2,$3,$4,$5,$6) RETURNING id`, inst, name, t.Prefix, tokenHash(plain), sql.NullInt64{Int64: p.UserID, Valid: p.UserID != 0}, store.Micros(t.CreatedAt)).Scan(&t.ID)
 		if err != nil {
 			return fmt.Errorf("auth: create token: %w", err)
 		}
@@ -75,7 +75,7 @@ func (s *Service) ListTokens(ctx context.Context, p *access.Principal) ([]Token,
 	if err := p.RequireAdmin(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT id, institution_id, name, prefix, created_by, created_at, last_used_at, revoked_at
+	rows, err := s.db.R().QueryContext(ctx, `SELECT id, institution_id, name, prefix, COALESCE(created_by, 0), created_at, last_used_at, revoked_at
 		FROM api_tokens ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("auth: list tokens: %w", err)
@@ -124,8 +124,9 @@ func (s *Service) AuthenticateToken(ctx context.Context, plain, ip string) (*acc
 	}
 	var id, inst, revoked, used int64
 	var name string
-	err := s.db.R().QueryRowContext(ctx, `SELECT id, institution_id, name, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`,
-		tokenHash(plain)).Scan(&id, &inst, &name, &revoked, &used)
+	err := s.db.R().QueryRowContext(ctx, `SELECT t.id, t.institution_id, t.name, t.revoked_at, t.last_used_at
+		FROM api_tokens t JOIN institutions i ON i.id = t.institution_id WHERE t.token_hash = $1 AND i.active = $2`,
+		tokenHash(plain), true).Scan(&id, &inst, &name, &revoked, &used)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked != 0) {
 		return nil, errs.New(errs.Unauthenticated, "bad_token", "invalid API token")
 	}

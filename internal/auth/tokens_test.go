@@ -10,6 +10,7 @@ import (
 
 	"suifang/internal/access"
 	"suifang/internal/errs"
+	"suifang/internal/org"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
@@ -114,5 +115,25 @@ func TestAPITokens(t *testing.T) {
 			t.Errorf("token.revoke audit: %+v", revoked)
 		}
 		e.verifyChain(t)
+	})
+}
+
+// A token stops working when its institution is deactivated.
+func TestTokenOfInactiveInstitution(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		sys := access.System()
+		plain, _, err := e.auth.CreateToken(ctx, sys, e.h3, "HIS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.auth.AuthenticateToken(ctx, plain, "10.0.0.1"); err != nil {
+			t.Fatalf("active institution: %v", err)
+		}
+		if err := e.org.UpdateInstitution(ctx, sys, e.h3, org.InstitutionInput{Code: "H3", Name: "H3", Kind: org.KindHospital, Active: false}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.auth.AuthenticateToken(ctx, plain, "10.0.0.1")
+		wantErr(t, "inactive institution", err, errs.Unauthenticated, "bad_token")
 	})
 }

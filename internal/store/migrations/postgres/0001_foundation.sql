@@ -80,7 +80,7 @@ CREATE TABLE api_tokens (
     name           TEXT    NOT NULL,
     prefix         TEXT    NOT NULL,
     token_hash     TEXT    NOT NULL UNIQUE,
-    created_by     BIGINT NOT NULL REFERENCES users(id),
+    created_by     BIGINT REFERENCES users(id), -- NULL: made by the operator (CLI)
     created_at     BIGINT NOT NULL,
     last_used_at   BIGINT NOT NULL DEFAULT 0,
     revoked_at     BIGINT NOT NULL DEFAULT 0

@@ -80,7 +80,7 @@ CREATE TABLE api_tokens (
     name           TEXT    NOT NULL,
     prefix         TEXT    NOT NULL,
     token_hash     TEXT    NOT NULL UNIQUE,
-    created_by     INTEGER NOT NULL REFERENCES users(id),
+    created_by     INTEGER REFERENCES users(id), -- NULL: made by the operator (CLI)
     created_at     INTEGER NOT NULL,
     last_used_at   INTEGER NOT NULL DEFAULT 0,
     revoked_at     INTEGER NOT NULL DEFAULT 0
