@@ -18,6 +18,7 @@ import (
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
 	"suifang/internal/org"
+	"suifang/internal/pii"
 	"suifang/internal/store"
 )
 
@@ -529,5 +530,36 @@ func cmdToken(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	fmt.Fprintln(c.stdout, plain)
+	return nil
+}
+
+func cmdKeys(ctx context.Context, c *cli, args []string) error {
+	verb, args, err := splitVerb(c, args, `Usage:
+  suifang keys generate [--id ID]
+
+Prints a new data key (for --data-keys / SUIFANG_DATA_KEYS) and a new blind-index
+key (for --index-key / SUIFANG_INDEX_KEY). To rotate, put the new data key FIRST
+and keep the old ones after it: "k2:NEW,k1:OLD". The index key never changes.`, "missing verb: generate")
+	if err != nil {
+		return err
+	}
+	if verb != "generate" {
+		return usageErr("unknown verb %q: use generate", verb)
+	}
+	var id string
+	fs := newFlags(c, "keys generate", "", "Generate patient-data encryption keys.")
+	fs.StringVar(&id, "id", "k1", "key id (1-16 of a-z, 0-9, _ and -)")
+	if err := parse(c, fs, args); err != nil {
+		return err
+	}
+	data, err := pii.GenerateKeySpec(id)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	index, err := app.NewIndexKey()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "SUIFANG_DATA_KEYS=%s\nSUIFANG_INDEX_KEY=%s\n", data, index)
 	return nil
 }

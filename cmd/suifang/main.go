@@ -53,6 +53,8 @@ func commands() []command {
 		{"migrate", "apply pending database migrations", cmdMigrate},
 		{"user", "manage staff accounts (add, list, passwd, unlock)", cmdUser},
 		{"institution", "manage institutions (add, list)", cmdInstitution},
+		{"import", "import discharges (CSV, Excel, HL7 v2, FHIR R4)", cmdImport},
+		{"keys", "generate patient-data encryption keys", cmdKeys},
 		{"token", "API tokens for integrations (add)", cmdToken},
 		{"calendar", "working-day calendar (add-workdays, is-workday, import, export)", cmdCalendar},
 		{"verify", "verify the audit log's hash chain", cmdVerify},

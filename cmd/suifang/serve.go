@@ -14,10 +14,13 @@ import (
 // dbFlags registers the flags every data command shares.
 type dbFlags struct {
 	db, logFormat, logLevel string
+	dataKeys, indexKey      string
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.db, "db", "./suifang.db", "SQLite database file, or a postgres:// URL")
+	fs.StringVar(&d.dataKeys, "data-keys", "", "patient-data keys \"id:base64,…\" (first encrypts); SQLite default: a key file beside the database")
+	fs.StringVar(&d.indexKey, "index-key", "", "blind-index key (base64, 32 bytes); see 'suifang keys generate'")
 	fs.StringVar(&d.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&d.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
@@ -29,6 +32,7 @@ func (d *dbFlags) open(ctx context.Context, c *cli, cfg app.Config) (*app.App, *
 		return nil, nil, err
 	}
 	cfg.DB = d.db
+	cfg.DataKeys, cfg.IndexKey = d.dataKeys, d.indexKey
 	cfg.Version = version
 	a, err := app.Open(ctx, cfg, log)
 	return a, log, err

@@ -13,6 +13,8 @@
 package api
 
 import (
+	"time"
+
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -21,6 +23,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"suifang/internal/calendar/caldb"
+	"suifang/internal/followup"
+	"suifang/internal/importer"
+	"suifang/internal/patient"
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
@@ -49,6 +55,12 @@ type Deps struct {
 	Calendar CalendarAPI
 	// Version is reported as info.version of the OpenAPI document.
 	Version string
+	// The follow-up core; nil in tests that only exercise the skeleton.
+	Patients *patient.Service
+	Followup *followup.Service
+	Importer *importer.Service
+	CalDB    *caldb.Service
+	Now      func() time.Time
 }
 
 type server struct {

@@ -19,7 +19,10 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/followup"
+	"suifang/internal/importer"
 	"suifang/internal/org"
+	"suifang/internal/patient"
 	"suifang/internal/store"
 	"suifang/internal/web"
 )
@@ -32,7 +35,12 @@ type Config struct {
 	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
-	Version         string
+	Followup        followup.Policy
+	// DataKeys encrypt patient identifiers ("id:base64key,…", first is
+	// current); IndexKey keys the blind indexes. See loadKeys.
+	DataKeys string
+	IndexKey string
+	Version  string
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
 	Now func() time.Time
 }
@@ -40,7 +48,7 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second,
-		Auth: auth.DefaultPolicy(), Version: "dev"}
+		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Version: "dev"}
 }
 
 // App is a running Suifang: its store and services.
@@ -52,6 +60,9 @@ type App struct {
 	Auth     *auth.Service
 	Org      *org.Service
 	Calendar *caldb.Service
+	Patients *patient.Service
+	Followup *followup.Service
+	Importer *importer.Service
 
 	web     *web.Server
 	api     http.Handler
@@ -88,16 +99,29 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// institution gets the statutory calendar in the same transaction, and the
 	// calendar reads an institution's hours. The hook closes over a.Calendar.
 	a.Org = org.New(db, a.Audit, cfg.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
-		return a.Calendar.SeedInstitution(ctx, tx, id)
+		if err := a.Calendar.SeedInstitution(ctx, tx, id); err != nil {
+			return err
+		}
+		return a.Followup.SeedInstitution(ctx, tx, id)
 	})
 	a.Calendar = caldb.New(db, a.Audit, a.Org, cfg.Now)
+	keys, index, err := loadKeys(cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Patients = patient.New(db, a.Audit, keys, index, cfg.Now)
+	a.Followup = followup.New(db, a.Audit, a.Patients, cfg.Now, log, cfg.Followup, nil)
+	a.Importer = importer.New(db, a.Audit, a.Org, a.Calendar, a.Patients, a.Followup, cfg.Now, log)
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version})
+	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now})
 	a.metrics = newMetrics(cfg.Version, db)
 	return a, nil
 }

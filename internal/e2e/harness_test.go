@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net"
@@ -46,6 +47,9 @@ func startOn(t *testing.T, dsn string, demo bool) *server {
 	// Cheap hashing keeps the suite fast; the cost parameters are covered by
 	// the auth tests and production uses the defaults.
 	cfg.Auth.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
+	// Fixed test keys: two instances on one database must share them.
+	cfg.DataKeys = "t1:" + base64.StdEncoding.EncodeToString([]byte("suifang-e2e-test-data-key-32byte"))
+	cfg.IndexKey = base64.StdEncoding.EncodeToString([]byte("suifang-e2e-test-index-key-32byt"))
 	clk := clock.NewFake(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC)) // 10:00 in Beijing, a Wednesday
 	cfg.Now = clk.Now
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

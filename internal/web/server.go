@@ -24,7 +24,10 @@ import (
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
 	"suifang/internal/errs"
+	"suifang/internal/followup"
+	"suifang/internal/importer"
 	"suifang/internal/org"
+	"suifang/internal/patient"
 )
 
 //go:embed templates static
@@ -36,6 +39,9 @@ type Deps struct {
 	Org      *org.Service
 	Audit    *audit.Service
 	Calendar *caldb.Service
+	Patients *patient.Service
+	Followup *followup.Service
+	Importer *importer.Service
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"suifang/internal/pii"
+	"suifang/internal/store"
+)
+
+// loadKeys builds the patient-data keyring and blind-index key. Production
+// sets both (--data-keys, --index-key, from a secret store). A SQLite
+// deployment without them gets a key file beside the database, created once
+// with mode 0600, so the README's one command works; PostgreSQL deployments
+// must configure keys, because several instances have to share them.
+func loadKeys(cfg Config, log *slog.Logger) (*pii.Keyring, *pii.Indexer, error) {
+	dataSpec, indexSpec := cfg.DataKeys, cfg.IndexKey
+	if dataSpec == "" || indexSpec == "" {
+		if store.IsPostgresURL(cfg.DB) {
+			return nil, nil, errors.New("app: PostgreSQL needs --data-keys and --index-key (generate them with 'suifang keys generate')")
+		}
+		path := cfg.DB + ".keys"
+		d, x, err := readKeyFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			if d, x, err = writeKeyFile(path); err != nil {
+				return nil, nil, err
+			}
+			log.Warn("generated patient-data encryption keys; back this file up with the database, or patient data cannot be read", "file", path)
+		} else if err != nil {
+			return nil, nil, err
+		}
+		if dataSpec == "" {
+			dataSpec = d
+		}
+		if indexSpec == "" {
+			indexSpec = x
+		}
+	}
+	keys, err := pii.ParseKeyring(dataSpec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: data keys: %w", err)
+	}
+	index, err := pii.ParseIndexSecret(indexSpec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: index key: %w", err)
+	}
+	return keys, index, nil
+}
+
+func readKeyFile(path string) (data, index string, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		switch {
+		case !ok:
+		case k == "data_keys":
+			data = v
+		case k == "index_key":
+			index = v
+		}
+	}
+	if data == "" || index == "" {
+		return "", "", fmt.Errorf("app: key file %s lacks data_keys or index_key", path)
+	}
+	return data, index, nil
+}
+
+// NewIndexKey returns a random blind-index secret in its config form.
+func NewIndexKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("app: random: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+func writeKeyFile(path string) (data, index string, err error) {
+	if data, err = pii.GenerateKeySpec("k1"); err != nil {
+		return "", "", err
+	}
+	if index, err = NewIndexKey(); err != nil {
+		return "", "", err
+	}
+	body := "# Suifang patient-data keys. Keep secret; back up with the database.\ndata_keys=" + data + "\nindex_key=" + index + "\n"
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", "", fmt.Errorf("app: create key file: %w", err)
+	}
+	if _, err := f.WriteString(body); err != nil {
+		f.Close()
+		return "", "", fmt.Errorf("app: write key file: %w", err)
+	}
+	return data, index, f.Close()
+}

@@ -1,0 +1,292 @@
+package followup
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"suifang/internal/access"
+	"suifang/internal/audit"
+	"suifang/internal/calendar"
+	"suifang/internal/errs"
+	"suifang/internal/patient"
+	"suifang/internal/store"
+)
+
+// Task statuses.
+const (
+	Open        = "open"
+	Done        = "done"
+	Unreachable = "unreachable"
+	Cancelled   = "cancelled"
+)
+
+// Service is the door to plans, worklists, attempts and records.
+type Service struct {
+	db       *store.DB
+	audit    *audit.Service
+	patients *patient.Service
+	now      func() time.Time
+	log      *slog.Logger
+	policy   Policy
+	dialer   Dialer
+}
+
+// Policy holds the follow-up settings an institution may change.
+type Policy struct {
+	MaxNoAnswer int           // no-answer/busy attempts before "unreachable" (3)
+	ClaimFor    time.Duration // how long a claim keeps others away (30 min)
+}
+
+// DefaultPolicy follows seed 001: three tries, then record the reason.
+func DefaultPolicy() Policy { return Policy{MaxNoAnswer: 3, ClaimFor: 30 * time.Minute} }
+
+// New returns the follow-up service. dialer may be nil (tel: links only).
+func New(db *store.DB, au *audit.Service, patients *patient.Service, now func() time.Time, log *slog.Logger, pol Policy, dialer Dialer) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, audit: au, patients: patients, now: now, log: log, policy: pol, dialer: dialer}
+}
+
+// Planned is one task a rule step produces for an encounter.
+type Planned struct {
+	Step         Step
+	DepartmentID int64
+	Earliest     calendar.Date
+	Due          calendar.Date
+}
+
+// PlanFor computes the tasks rule r makes for a discharge. It is pure: the
+// same discharge, rule and calendar always give the same plan.
+func PlanFor(r *Rule, enc *patient.Encounter, pat *patient.Patient, cal *calendar.Calendar) []Planned {
+	if pat.DoNotContact || enc.DischargeDate.IsZero() {
+		return nil
+	}
+	var out []Planned
+	d := enc.DischargeDate
+	for _, st := range r.Steps {
+		if st.Satisfaction && (pat.Deceased || enc.Outcome == "died") {
+			continue
+		}
+		earliest := d.AddDays(st.Start)
+		var due calendar.Date
+		if st.WorkingDays {
+			due = cal.AddWorkingDays(d, st.Due)
+		} else {
+			due = d.AddDays(st.Due)
+			if st.Due > 0 {
+				due = cal.NextWorkingDay(due) // 节假日顺延
+			}
+		}
+		if due.Before(earliest) {
+			earliest = due
+		}
+		out = append(out, Planned{Step: st, DepartmentID: deptFor(st.Role, enc), Earliest: earliest, Due: due})
+	}
+	return out
+}
+
+// FactsOf extracts what rules match on.
+func FactsOf(enc *patient.Encounter, pat *patient.Patient) Facts {
+	f := Facts{DeptCode: enc.DeptCode, WardCode: enc.WardCode, Surgery: enc.Surgery, Outcome: enc.Outcome, Age: pat.Age(enc.DischargeDate)}
+	for _, dg := range enc.Diagnoses {
+		f.ICDCodes = append(f.ICDCodes, strings.ToUpper(strings.TrimSpace(dg.Code)))
+	}
+	return f
+}
+
+// Choose returns the first matching rule (rules sorted by priority).
+func Choose(rules []*Rule, f Facts) *Rule {
+	for _, r := range rules {
+		if !r.IsDefault && r.Matches(f) {
+			return r
+		}
+	}
+	for _, r := range rules {
+		if r.IsDefault && r.Active {
+			return r
+		}
+	}
+	return nil
+}
+
+// Planner plans follow-ups for one institution inside an import; it holds
+// the institution's rules and calendar so a million discharges do not reload
+// them a million times.
+type Planner struct {
+	s     *Service
+	inst  int64
+	rules []*Rule
+	cal   *calendar.Calendar
+	// SkipBefore: discharges before this date get no plan (an import option
+	// for go-live backlogs); zero plans everything.
+	SkipBefore calendar.Date
+}
+
+// NewPlanner loads inst's rules; cal is its working-day calendar.
+func (s *Service) NewPlanner(ctx context.Context, inst int64, cal *calendar.Calendar) (*Planner, error) {
+	rules, err := s.rules(ctx, s.db.R(), inst)
+	if err != nil {
+		return nil, err
+	}
+	if len(rules) == 0 {
+		// An institution created before plan rules existed gets the defaults.
+		if err := s.db.Write(ctx, func(tx *sql.Tx) error { return s.SeedInstitution(ctx, tx, inst) }); err != nil {
+			return nil, err
+		}
+		if rules, err = s.rules(ctx, s.db.R(), inst); err != nil {
+			return nil, err
+		}
+	}
+	return &Planner{s: s, inst: inst, rules: rules, cal: cal}, nil
+}
+
+// Result counts what Apply did to tasks.
+type Result struct {
+	Created   int
+	Cancelled int
+	Skipped   bool
+}
+
+// Apply brings the tasks of an encounter in line with what patient.Apply
+// just did, in the same transaction: a new discharge gets its plan (late
+// discharges too, their passed deadlines shown as overdue); a cancelled
+// discharge or admission cancels every open task it created; re-sending a
+// discharge creates nothing twice (one task per encounter and step key).
+func (pl *Planner) Apply(ctx context.Context, tx *sql.Tx, ch *patient.Change) (Result, error) {
+	var res Result
+	enc := ch.Encounter
+	now := store.Micros(pl.s.now())
+	if enc.Status != patient.Discharged {
+		if ch.PrevStatus == patient.Discharged || enc.Status == patient.Cancelled {
+			r, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3
+				WHERE encounter_id = $4 AND status = $5`, Cancelled, "encounter_"+enc.Status, now, enc.ID, Open)
+			if err != nil {
+				return res, fmt.Errorf("followup: cancel tasks: %w", err)
+			}
+			n, _ := r.RowsAffected()
+			res.Cancelled = int(n)
+		}
+		return res, nil
+	}
+	if ch.Updated && ch.PrevStatus == patient.Discharged {
+		// A08 moved the stay to another department or ward: open tasks follow.
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET department_id = CASE WHEN assignee_role = $1 THEN $2 ELSE $3 END,
+			updated_at = $4 WHERE encounter_id = $5 AND status = $6`,
+			string(access.Nurse), deptFor(access.Nurse, enc), deptFor(access.Doctor, enc), now, enc.ID, Open); err != nil {
+			return res, fmt.Errorf("followup: move tasks: %w", err)
+		}
+	}
+	if !pl.SkipBefore.IsZero() && enc.DischargeDate.Before(pl.SkipBefore) {
+		res.Skipped = true
+		return res, nil
+	}
+	if !ch.Created && ch.PrevStatus == patient.Discharged {
+		return res, nil // the plan exists already; nothing is made twice
+	}
+	// A new discharge, or one re-sent after a cancellation: tasks the
+	// cancellation closed open again with fresh windows; all others stay.
+	rule := Choose(pl.rules, FactsOf(enc, ch.Patient))
+	if rule == nil {
+		return res, nil
+	}
+	for _, t := range PlanFor(rule, enc, ch.Patient, pl.cal) {
+		r, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (institution_id, encounter_id, patient_id, rule_id, rule_version,
+			step_key, level, purpose, assignee_role, department_id, channel, satisfaction, earliest_date, due_date, next_date,
+			status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$13,$15,$16,$16)
+			ON CONFLICT (encounter_id, step_key) DO UPDATE SET status = excluded.status, earliest_date = excluded.earliest_date,
+				due_date = excluded.due_date, next_date = excluded.next_date, department_id = excluded.department_id,
+				close_reason = '', closed_at = 0, attempts = 0, claimed_by = 0, claimed_at = 0, updated_at = excluded.updated_at
+			WHERE followup_tasks.status = 'cancelled' AND followup_tasks.close_reason IN ('encounter_admitted', 'encounter_cancelled')`,
+			enc.InstitutionID, enc.ID, enc.PatientID, rule.ID, rule.Version, t.Step.Key, t.Step.Level, t.Step.Purpose,
+			string(t.Step.Role), t.DepartmentID, t.Step.Channel, t.Step.Satisfaction, t.Earliest.String(), t.Due.String(), Open, now)
+		if err != nil {
+			return res, fmt.Errorf("followup: create task: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		res.Created += int(n)
+	}
+	return res, nil
+}
+
+// deptFor is the department a step's task belongs to: nurses work by ward,
+// everyone else by clinical department; whichever is known stands in.
+func deptFor(role access.Role, enc *patient.Encounter) int64 {
+	if role == access.Nurse && enc.WardID != 0 || enc.DepartmentID == 0 {
+		return enc.WardID
+	}
+	return enc.DepartmentID
+}
+
+// ReapplyRule re-plans the OPEN tasks made by an older version of a rule:
+// windows, purposes and channels follow the rule's current steps. Done and
+// closed tasks are history and never change. Returns how many changed.
+func (s *Service) ReapplyRule(ctx context.Context, p *access.Principal, ruleID int64, cal *calendar.Calendar) (int, error) {
+	if err := p.RequireAdmin(); err != nil {
+		return 0, err
+	}
+	r, err := scanRule(s.db.R().QueryRowContext(ctx, `SELECT `+ruleCols+` FROM plan_rules WHERE id = $1`, ruleID))
+	if err != nil {
+		return 0, errs.New(errs.NotFound, "rule_not_found", "no such rule")
+	}
+	type row struct {
+		id, enc int64
+		key     string
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT id, encounter_id, step_key FROM followup_tasks
+		WHERE rule_id = $1 AND rule_version < $2 AND status = $3`, r.ID, r.Version, Open)
+	if err != nil {
+		return 0, fmt.Errorf("followup: reapply: %w", err)
+	}
+	var todo []row
+	for rows.Next() {
+		var x row
+		if err := rows.Scan(&x.id, &x.enc, &x.key); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("followup: reapply: %w", err)
+		}
+		todo = append(todo, x)
+	}
+	rows.Close()
+	n := 0
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		now := store.Micros(s.now())
+		for _, x := range todo {
+			enc, err := s.patients.Encounter(ctx, tx, x.enc)
+			if err != nil {
+				return err
+			}
+			pat, err := s.patients.Get(ctx, tx, enc.PatientID)
+			if err != nil {
+				return err
+			}
+			var planned *Planned
+			for _, t := range PlanFor(r, enc, pat, cal) {
+				if t.Step.Key == x.key {
+					planned = &t
+				}
+			}
+			if planned == nil { // the step left the rule
+				_, err = tx.ExecContext(ctx, `UPDATE followup_tasks SET status=$1, close_reason=$2, closed_at=$3, updated_at=$3 WHERE id=$4`,
+					Cancelled, "rule_changed", now, x.id)
+			} else {
+				_, err = tx.ExecContext(ctx, `UPDATE followup_tasks SET rule_version=$1, level=$2, purpose=$3, assignee_role=$4, channel=$5,
+					satisfaction=$6, earliest_date=$7, due_date=$8, next_date = CASE WHEN attempts = 0 THEN $7 ELSE next_date END,
+					updated_at=$9 WHERE id=$10`, r.Version, planned.Step.Level, planned.Step.Purpose, string(planned.Step.Role),
+					planned.Step.Channel, planned.Step.Satisfaction, planned.Earliest.String(), planned.Due.String(), now, x.id)
+			}
+			if err != nil {
+				return fmt.Errorf("followup: reapply task %d: %w", x.id, err)
+			}
+			n++
+		}
+		e := audit.Event(p, "rule.reapply", "plan_rule", fmt.Sprint(r.ID), r.InstitutionID)
+		e.Detail = fmt.Sprintf("version=%d tasks=%d", r.Version, n)
+		return s.audit.Append(ctx, tx, e)
+	})
+	return n, err
+}

@@ -1,0 +1,412 @@
+package followup
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"suifang/internal/access"
+	"suifang/internal/audit"
+	"suifang/internal/calendar"
+	"suifang/internal/errs"
+	"suifang/internal/store"
+)
+
+// Satisfaction grades (seed 001).
+const (
+	Satisfied    = "satisfied"    // 满意
+	Basically    = "basically"    // 基本满意
+	Dissatisfied = "dissatisfied" // 不满意
+)
+
+// Treatment effects as the patient reports them.
+var effects = []string{"good", "improved", "unchanged", "worse"}
+
+// Effects lists the treatment-effect grades in display order.
+func Effects() []string { return append([]string(nil), effects...) }
+
+// RecordInput is a completed follow-up: the four required elements (seed
+// 000 第九条) and what else the call produced.
+type RecordInput struct {
+	Channel            string
+	TreatmentEffect    string // good / improved / unchanged / worse
+	Satisfaction       string // satisfied / basically / dissatisfied
+	MedicationGuidance string
+	RevisitAdvice      string
+	NPS                int // 0–10, or -1 when not asked
+	Opinions           string
+	OpinionProblem     bool // the opinion needs the department's attention
+	RevisitNeeded      bool
+	RecordingConsent   bool
+	RecordingRef       string // stored only with consent
+}
+
+// Record is a stored, numbered follow-up record.
+type Record struct {
+	ID            int64
+	InstitutionID int64
+	Number        string
+	TaskID        int64
+	EncounterID   int64
+	PatientID     int64
+	UserID        int64
+	Actor         string
+	At            time.Time
+	RecordInput
+	AmendsID    int64
+	AmendReason string
+	PrevHash    string
+	Hash        string
+}
+
+func (in *RecordInput) validate() error {
+	in.MedicationGuidance, in.RevisitAdvice = strings.TrimSpace(in.MedicationGuidance), strings.TrimSpace(in.RevisitAdvice)
+	in.Opinions, in.RecordingRef = strings.TrimSpace(in.Opinions), strings.TrimSpace(in.RecordingRef)
+	if in.Channel == "" {
+		in.Channel = "phone"
+	}
+	if !validChannel(in.Channel) {
+		return errs.Field("channel", "bad_channel", "unknown contact channel")
+	}
+	ok := false
+	for _, e := range effects {
+		ok = ok || e == in.TreatmentEffect
+	}
+	if !ok {
+		return errs.Field("treatment_effect", "missing_treatment_effect", "record the treatment effect")
+	}
+	if in.Satisfaction != Satisfied && in.Satisfaction != Basically && in.Satisfaction != Dissatisfied {
+		return errs.Field("satisfaction", "missing_satisfaction", "record the patient's satisfaction")
+	}
+	if in.MedicationGuidance == "" || utf8.RuneCountInString(in.MedicationGuidance) > 2000 {
+		return errs.Field("medication_guidance", "missing_medication_guidance", "record the medication guidance given (at most 2000 characters)")
+	}
+	if in.RevisitAdvice == "" || utf8.RuneCountInString(in.RevisitAdvice) > 2000 {
+		return errs.Field("revisit_advice", "missing_revisit_advice", "record the revisit advice given (at most 2000 characters)")
+	}
+	if in.NPS < -1 || in.NPS > 10 {
+		return errs.Field("nps", "bad_nps", "the recommendation score is 0 to 10")
+	}
+	if utf8.RuneCountInString(in.Opinions) > 4000 {
+		return errs.Field("opinions", "opinions_too_long", "opinions may have at most 4000 characters")
+	}
+	if in.RecordingRef != "" && !in.RecordingConsent {
+		return errs.Field("recording_ref", "recording_without_consent", "a call recording may be kept only with the patient's consent")
+	}
+	if in.OpinionProblem && in.Opinions == "" {
+		return errs.Field("opinions", "missing_opinions", "write down the opinion that needs the department's attention")
+	}
+	return nil
+}
+
+// chainKey is the advisory lock of institution inst's record chain.
+func chainKey(inst int64) int64 { return 0x5346_0000_0000_0000 + inst }
+
+// Complete records a reached follow-up: the task is done, the record gets
+// its number and its link in the institution's hash chain, the encounter's
+// first-contact task is met, and a 不满意 or a problem opinion opens a case
+// for the department — all in one transaction.
+func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int64, in RecordInput) (*Record, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var rec *Record
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		t, err := s.task(ctx, tx, p, taskID)
+		if err != nil {
+			return err
+		}
+		if t.Status != Open {
+			return errs.New(errs.Conflict, "task_closed", "this follow-up is already closed")
+		}
+		if err := s.requireClaim(t, p); err != nil {
+			return err
+		}
+		if t.DNC {
+			return errs.New(errs.Conflict, "do_not_contact", "this patient asked not to be contacted")
+		}
+		rec = &Record{InstitutionID: t.InstitutionID, TaskID: t.ID, EncounterID: t.EncounterID, PatientID: t.PatientID, RecordInput: in}
+		if err := s.appendRecord(ctx, tx, p, rec); err != nil {
+			return err
+		}
+		now := store.Micros(s.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3,
+			attempts = attempts + 1 WHERE id = $4`, Done, "record:"+rec.Number, now, t.ID); err != nil {
+			return fmt.Errorf("followup: close task: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_attempts (institution_id, task_id, patient_id, user_id, at, channel, outcome, note)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, t.InstitutionID, t.ID, t.PatientID, p.UserID, now, in.Channel, Reached, rec.Number); err != nil {
+			return fmt.Errorf("followup: log reached: %w", err)
+		}
+		// The first completed follow-up of the stay meets its first-contact task.
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3
+			WHERE encounter_id = $4 AND status = $5 AND step_key = $6`, Done, "first_contact_met:"+rec.Number, now, t.EncounterID, Open, "FIRST"); err != nil {
+			return fmt.Errorf("followup: first contact: %w", err)
+		}
+		if in.Satisfaction == Dissatisfied || in.OpinionProblem {
+			kind, summary := "opinion", in.Opinions
+			if in.Satisfaction == Dissatisfied {
+				kind = "dissatisfied"
+				if summary == "" {
+					summary = "患者表示不满意"
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO followup_cases (institution_id, department_id, record_id, patient_id, kind, summary, status, created_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, t.InstitutionID, t.DepartmentID, rec.ID, t.PatientID, kind, summary, "open", now); err != nil {
+				return fmt.Errorf("followup: open case: %w", err)
+			}
+		}
+		e := audit.Event(p, "followup.record", "followup_record", rec.Number, t.InstitutionID)
+		e.Detail = fmt.Sprintf("task=%d satisfaction=%s", t.ID, in.Satisfaction)
+		return s.audit.Append(ctx, tx, e)
+	})
+	return rec, err
+}
+
+// Amend appends a correction to a record; the original stays as it was.
+func (s *Service) Amend(ctx context.Context, p *access.Principal, recordID int64, in RecordInput, reason string) (*Record, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, errs.Field("amend_reason", "missing_amend_reason", "say why the record is corrected")
+	}
+	var rec *Record
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		orig, err := s.record(ctx, tx, recordID)
+		if err != nil {
+			return err
+		}
+		if _, err := s.task(ctx, tx, p, orig.TaskID); err != nil {
+			return err
+		}
+		rec = &Record{InstitutionID: orig.InstitutionID, TaskID: orig.TaskID, EncounterID: orig.EncounterID, PatientID: orig.PatientID,
+			RecordInput: in, AmendsID: orig.ID, AmendReason: reason}
+		if err := s.appendRecord(ctx, tx, p, rec); err != nil {
+			return err
+		}
+		e := audit.Event(p, "followup.amend", "followup_record", rec.Number, rec.InstitutionID)
+		e.Detail = "amends=" + orig.Number + " reason=" + reason
+		return s.audit.Append(ctx, tx, e)
+	})
+	return rec, err
+}
+
+// appendRecord numbers rec, links it into its institution's chain and
+// stores it. The chain lock makes numbering and linking atomic across
+// instances.
+func (s *Service) appendRecord(ctx context.Context, tx *sql.Tx, p *access.Principal, rec *Record) error {
+	if err := s.db.SerializeKey(ctx, tx, chainKey(rec.InstitutionID)); err != nil {
+		return err
+	}
+	var code, tz string
+	if err := tx.QueryRowContext(ctx, `SELECT code, timezone FROM institutions WHERE id = $1`, rec.InstitutionID).Scan(&code, &tz); err != nil {
+		return fmt.Errorf("followup: institution: %w", err)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	rec.At = s.now().UTC().Truncate(time.Microsecond)
+	rec.UserID, rec.Actor = p.UserID, p.Username
+	day := rec.At.In(loc).Format("20060102")
+	prefix := "SF-" + code + "-" + day + "-"
+	var last string
+	err = tx.QueryRowContext(ctx, `SELECT number FROM followup_records WHERE institution_id = $1 AND number >= $2 AND number < $3
+		ORDER BY number DESC LIMIT 1`, rec.InstitutionID, prefix, prefix+"~").Scan(&last)
+	seq := 1
+	if err == nil {
+		n, _ := strconv.Atoi(strings.TrimPrefix(last, prefix))
+		seq = n + 1
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("followup: number: %w", err)
+	}
+	rec.Number = fmt.Sprintf("%s%04d", prefix, seq)
+	rec.PrevHash = genesis
+	err = tx.QueryRowContext(ctx, `SELECT hash FROM followup_records WHERE institution_id = $1 ORDER BY id DESC LIMIT 1`, rec.InstitutionID).Scan(&rec.PrevHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("followup: chain head: %w", err)
+	}
+	rec.Hash = recordHash(rec)
+	if !rec.RecordingConsent {
+		rec.RecordingRef = ""
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO followup_records (institution_id, number, task_id, encounter_id, patient_id, user_id, actor, at,
+		channel, treatment_effect, satisfaction, medication_guidance, revisit_advice, nps, opinions, opinion_problem, revisit_needed,
+		recording_consent, recording_ref, amends_id, amend_reason, prev_hash, hash)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) RETURNING id`,
+		rec.InstitutionID, rec.Number, rec.TaskID, rec.EncounterID, rec.PatientID, rec.UserID, rec.Actor, store.Micros(rec.At),
+		rec.Channel, rec.TreatmentEffect, rec.Satisfaction, rec.MedicationGuidance, rec.RevisitAdvice, rec.NPS, rec.Opinions,
+		rec.OpinionProblem, rec.RevisitNeeded, rec.RecordingConsent, rec.RecordingRef, rec.AmendsID, rec.AmendReason,
+		rec.PrevHash, rec.Hash).Scan(&rec.ID)
+	if err != nil {
+		return fmt.Errorf("followup: store record: %w", err)
+	}
+	return nil
+}
+
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// recordHash covers every stored field and the previous hash, each
+// length-prefixed so no two different records share an encoding.
+func recordHash(r *Record) string {
+	h := sha256.New()
+	for _, f := range []string{
+		r.PrevHash, r.Number, strconv.FormatInt(r.InstitutionID, 10), strconv.FormatInt(r.TaskID, 10),
+		strconv.FormatInt(r.EncounterID, 10), strconv.FormatInt(r.PatientID, 10), strconv.FormatInt(r.UserID, 10), r.Actor,
+		strconv.FormatInt(store.Micros(r.At), 10), r.Channel, r.TreatmentEffect, r.Satisfaction, r.MedicationGuidance,
+		r.RevisitAdvice, strconv.Itoa(r.NPS), r.Opinions, strconv.FormatBool(r.OpinionProblem), strconv.FormatBool(r.RevisitNeeded),
+		strconv.FormatBool(r.RecordingConsent), r.RecordingRef, strconv.FormatInt(r.AmendsID, 10), r.AmendReason,
+	} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+const recordCols = `id, institution_id, number, task_id, encounter_id, patient_id, user_id, actor, at, channel, treatment_effect,
+	satisfaction, medication_guidance, revisit_advice, nps, opinions, opinion_problem, revisit_needed, recording_consent,
+	recording_ref, amends_id, amend_reason, prev_hash, hash`
+
+func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
+	r := &Record{}
+	var at int64
+	err := sc.Scan(&r.ID, &r.InstitutionID, &r.Number, &r.TaskID, &r.EncounterID, &r.PatientID, &r.UserID, &r.Actor, &at,
+		&r.Channel, &r.TreatmentEffect, &r.Satisfaction, &r.MedicationGuidance, &r.RevisitAdvice, &r.NPS, &r.Opinions,
+		&r.OpinionProblem, &r.RevisitNeeded, &r.RecordingConsent, &r.RecordingRef, &r.AmendsID, &r.AmendReason, &r.PrevHash, &r.Hash)
+	r.At = store.Time(at)
+	return r, err
+}
+
+func (s *Service) record(ctx context.Context, q store.Querier, id int64) (*Record, error) {
+	r, err := scanRecord(q.QueryRowContext(ctx, `SELECT `+recordCols+` FROM followup_records WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "record_not_found", "no such follow-up record")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("followup: read record: %w", err)
+	}
+	return r, nil
+}
+
+// TaskRecords lists the records (and amendments) of a task p may see.
+func (s *Service) TaskRecords(ctx context.Context, p *access.Principal, taskID int64) ([]*Record, error) {
+	if _, err := s.Task(ctx, p, taskID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+recordCols+` FROM followup_records WHERE task_id = $1 ORDER BY id`, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("followup: records: %w", err)
+	}
+	defer rows.Close()
+	var out []*Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("followup: records: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ChainResult is the verification of one institution's record chain.
+type ChainResult struct {
+	InstitutionID int64
+	Checked       int
+	OK            bool
+	BrokenID      int64  // row id of the first broken record
+	BrokenNumber  string // its record number
+	Reason        string
+}
+
+// VerifyRecords recomputes every institution's record chain and names the
+// first broken record of each.
+func (s *Service) VerifyRecords(ctx context.Context) ([]ChainResult, error) {
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+recordCols+` FROM followup_records ORDER BY institution_id, id`)
+	if err != nil {
+		return nil, fmt.Errorf("followup: verify: %w", err)
+	}
+	defer rows.Close()
+	var out []ChainResult
+	var cur *ChainResult
+	prev := ""
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("followup: verify: %w", err)
+		}
+		if cur == nil || cur.InstitutionID != r.InstitutionID {
+			out = append(out, ChainResult{InstitutionID: r.InstitutionID, OK: true})
+			cur, prev = &out[len(out)-1], genesis
+		}
+		if !cur.OK {
+			continue
+		}
+		cur.Checked++
+		switch {
+		case r.PrevHash != prev:
+			cur.OK, cur.Reason = false, "prev_hash does not match the previous record (a record was removed or inserted)"
+		case recordHash(r) != r.Hash:
+			cur.OK, cur.Reason = false, "hash does not match the record's contents (the record was altered)"
+		}
+		if !cur.OK {
+			cur.BrokenID, cur.BrokenNumber = r.ID, r.Number
+		}
+		prev = r.Hash
+	}
+	return out, rows.Err()
+}
+
+// Case is a department case opened by a follow-up (不满意 or a problem opinion).
+type Case struct {
+	ID            int64
+	InstitutionID int64
+	DepartmentID  int64
+	RecordID      int64
+	RecordNumber  string
+	PatientID     int64
+	PatientName   string
+	Kind          string
+	Summary       string
+	Status        string
+	CreatedAt     time.Time
+}
+
+// Cases lists the open cases of the departments p sees in inst.
+func (s *Service) Cases(ctx context.Context, p *access.Principal, inst int64) ([]*Case, error) {
+	if !p.TouchesInstitution(inst) {
+		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT c.id, c.institution_id, c.department_id, c.record_id, r.number, c.patient_id, p.name,
+		c.kind, c.summary, c.status, c.created_at FROM followup_cases c JOIN followup_records r ON r.id = c.record_id
+		JOIN patients p ON p.id = c.patient_id WHERE c.institution_id = $1 ORDER BY c.created_at DESC, c.id DESC LIMIT 500`, inst)
+	if err != nil {
+		return nil, fmt.Errorf("followup: cases: %w", err)
+	}
+	defer rows.Close()
+	var out []*Case
+	for rows.Next() {
+		c := &Case{}
+		var at int64
+		if err := rows.Scan(&c.ID, &c.InstitutionID, &c.DepartmentID, &c.RecordID, &c.RecordNumber, &c.PatientID, &c.PatientName,
+			&c.Kind, &c.Summary, &c.Status, &at); err != nil {
+			return nil, fmt.Errorf("followup: cases: %w", err)
+		}
+		c.CreatedAt = store.Time(at)
+		if p.SeesDepartment(inst, c.DepartmentID) {
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Today is the institution-local date of now, for worklists.
+func Today(now time.Time, loc *time.Location) calendar.Date { return calendar.DateOf(now.In(loc)) }

@@ -1,0 +1,492 @@
+// Package importer brings discharges in from the hospital information
+// system: it parses a file (CSV, Excel, HL7 v2, FHIR R4) with package
+// intake, routes each message to its institution, stores it in the patient
+// archive and plans its follow-ups — in batched transactions, streaming, so
+// a million-row file runs in flat memory. Every unusable row is kept with
+// its reason; every good one is stored.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"suifang/internal/access"
+	"suifang/internal/audit"
+	"suifang/internal/calendar"
+	"suifang/internal/calendar/caldb"
+	"suifang/internal/errs"
+	"suifang/internal/followup"
+	"suifang/internal/intake"
+	"suifang/internal/org"
+	"suifang/internal/patient"
+	"suifang/internal/store"
+)
+
+// Service runs imports.
+type Service struct {
+	db       *store.DB
+	audit    *audit.Service
+	org      *org.Service
+	cal      *caldb.Service
+	patients *patient.Service
+	followup *followup.Service
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns the import service.
+func New(db *store.DB, au *audit.Service, o *org.Service, cal *caldb.Service, pat *patient.Service, fu *followup.Service,
+	now func() time.Time, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, audit: au, org: o, cal: cal, patients: pat, followup: fu, now: now, log: log}
+}
+
+// Formats Suifang reads.
+const (
+	CSV  = "csv"
+	XLSX = "xlsx"
+	HL7  = "hl7"
+	FHIR = "fhir"
+)
+
+// Options steer one import.
+type Options struct {
+	Filename string
+	Format   string // "" detects from the name and the first bytes
+	// Institution routes every message to this institution code, whatever
+	// the message says.
+	Institution string
+	// SkipOlderThanDays > 0: discharges older than this many days are stored
+	// but get no follow-up plan (for a go-live backlog). 0 plans everything.
+	SkipOlderThanDays int
+	BatchSize         int            // messages per transaction (500)
+	Progress          func(done int) // called after each batch
+	KeepRejects       int            // how many rejects the report carries (1000)
+}
+
+// Report is what an import did.
+type Report struct {
+	BatchID        int64
+	Filename       string
+	Format         string
+	Messages       int // usable messages parsed
+	New            int // encounters created
+	Updated        int // encounters changed
+	Unchanged      int // re-sent, nothing changed
+	Cancelled      int // encounters cancelled (A11/A13)
+	TasksCreated   int
+	TasksCancelled int
+	Skipped        int // stored without a plan (older than the cut-off)
+	Rejected       int
+	Rejects        []intake.Reject // the first Options.KeepRejects
+	Duration       time.Duration
+}
+
+// route caches what one institution needs during an import.
+type route struct {
+	inst    *org.Institution
+	depts   deptMap
+	cal     *calendar.Calendar
+	planner *followup.Planner
+}
+
+type deptMap map[string]int64
+
+func (m deptMap) Resolve(code string) int64 { return m[strings.TrimSpace(code)] }
+
+// Detect names the format of a file from its name and first bytes.
+func Detect(name string, head []byte) string {
+	head = bytes.TrimLeft(head, "\xef\xbb\xbf \t\r\n")
+	switch {
+	case bytes.HasPrefix(head, []byte("PK")):
+		return XLSX
+	case bytes.HasPrefix(head, []byte("MSH")), bytes.HasPrefix(head, []byte{0x0b}), bytes.HasPrefix(head, []byte("FHS")), bytes.HasPrefix(head, []byte("BHS")):
+		return HL7
+	case bytes.HasPrefix(head, []byte("{")):
+		return FHIR
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx":
+		return XLSX
+	case ".hl7":
+		return HL7
+	case ".json":
+		return FHIR
+	}
+	return CSV
+}
+
+// Import reads one file and stores what it can. Only I/O and database
+// failures return an error; bad rows are rejects in the report.
+func (s *Service) Import(ctx context.Context, p *access.Principal, r io.Reader, opt Options) (*Report, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(512)
+	if opt.Format == "" {
+		opt.Format = Detect(opt.Filename, head)
+	}
+	return s.ImportStream(ctx, p, opt, func(sink intake.Sink) error {
+		var err error
+		switch opt.Format {
+		case CSV:
+			_, err = intake.ParseCSV(br, opt.Filename, sink)
+		case XLSX:
+			err = parseXLSX(br, opt.Filename, sink)
+		case HL7:
+			err = intake.ParseHL7(br, opt.Filename, sink)
+		case FHIR:
+			_, err = intake.ParseFHIR(br, opt.Filename, sink)
+		default:
+			err = errs.Field("format", "bad_format", "format must be csv, xlsx, hl7 or fhir")
+		}
+		return err
+	})
+}
+
+// ImportStream stores the messages that produce sends to its sink: the
+// file import, the demo seed and the data generator all come through here.
+func (s *Service) ImportStream(ctx context.Context, p *access.Principal, opt Options, produce func(intake.Sink) error) (*Report, error) {
+	if !p.HasAny(access.SysAdmin, access.Quality, access.Agent, access.Integration) {
+		return nil, errs.New(errs.Forbidden, "import_forbidden", "you may not import discharges")
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 500
+	}
+	if opt.KeepRejects <= 0 {
+		opt.KeepRejects = 1000
+	}
+	start := s.now()
+	rep := &Report{Filename: opt.Filename, Format: opt.Format}
+	im := &run{s: s, p: p, opt: opt, rep: rep, routes: map[string]*route{}}
+	if err := im.begin(ctx); err != nil {
+		return nil, err
+	}
+	sink := intake.Sink{
+		Message: func(m intake.Message) error { return storeErr(im.add(ctx, m)) },
+		Reject:  func(rj intake.Reject) error { return storeErr(im.reject(ctx, rj)) },
+	}
+	perr := produce(sink)
+	if perr == nil {
+		perr = storeErr(im.flush(ctx))
+	}
+	rep.Duration = s.now().Sub(start)
+	if ferr := im.finish(ctx, perr); ferr != nil && perr == nil {
+		perr = ferr
+	}
+	var se *storeError
+	if perr != nil && !errors.As(perr, &se) {
+		// What is left is the parser refusing the whole file (no header,
+		// not a bundle …): the user's input, not our failure.
+		if _, ok := errs.As(perr); !ok {
+			perr = errs.New(errs.Invalid, "bad_file", perr.Error())
+		}
+	}
+	return rep, perr
+}
+
+// storeError marks a failure of our own storage during an import, so it is
+// reported as an internal error and not blamed on the file.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &storeError{err}
+}
+
+// run is one import in progress.
+type run struct {
+	s           *Service
+	p           *access.Principal
+	opt         Options
+	rep         *Report
+	routes      map[string]*route
+	only        *route // the single institution, when the database has one
+	onlyChecked bool
+	batch       []intake.Message
+	rejbuf      []intake.Reject
+}
+
+func (im *run) begin(ctx context.Context) error {
+	return im.s.db.Write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO import_batches (user_id, filename, format, started_at, status)
+			VALUES ($1,$2,$3,$4,'running') RETURNING id`, im.p.UserID, im.opt.Filename, im.opt.Format, store.Micros(im.s.now())).Scan(&im.rep.BatchID)
+		if err != nil {
+			return fmt.Errorf("importer: start batch: %w", err)
+		}
+		return nil
+	})
+}
+
+func (im *run) reject(ctx context.Context, rj intake.Reject) error {
+	im.rep.Rejected++
+	if len(im.rep.Rejects) < im.opt.KeepRejects {
+		im.rep.Rejects = append(im.rep.Rejects, rj)
+	}
+	if len(rj.Raw) > 2000 {
+		rj.Raw = rj.Raw[:2000]
+	}
+	im.rejbuf = append(im.rejbuf, rj)
+	if len(im.rejbuf) >= im.opt.BatchSize {
+		return im.flush(ctx)
+	}
+	return nil
+}
+
+func (im *run) add(ctx context.Context, m intake.Message) error {
+	im.rep.Messages++
+	im.batch = append(im.batch, m)
+	if len(im.batch) >= im.opt.BatchSize {
+		return im.flush(ctx)
+	}
+	return nil
+}
+
+// routeFor finds the institution a message belongs to: the import's chosen
+// institution; else the one whose code the message names (MSH-4, PV1-3.4,
+// a 机构代码 column); else, when the database holds exactly one
+// institution, that one; otherwise the message is rejected with the reason.
+func (im *run) routeFor(ctx context.Context, m intake.Message) (*route, error) {
+	if code := strings.TrimSpace(im.opt.Institution); code != "" {
+		rt, err := im.routeByCode(ctx, code)
+		if rt == nil && err == nil {
+			err = errs.Field("institution", "unknown_facility", fmt.Sprintf("no institution has the code %q", code))
+		}
+		return rt, err
+	}
+	code := strings.TrimSpace(m.Facility)
+	if code != "" {
+		rt, err := im.routeByCode(ctx, code)
+		if rt != nil || err != nil {
+			return rt, err
+		}
+	}
+	only, err := im.onlyInstitution(ctx)
+	if err != nil || only != nil {
+		return only, err
+	}
+	if code == "" {
+		return nil, errs.Field("facility", "unknown_facility",
+			"the message names no institution and several exist: name it in the file (MSH-4 / 机构代码) or choose one for the import")
+	}
+	return nil, errs.Field("facility", "unknown_facility", fmt.Sprintf("no institution has the code %q", code))
+}
+
+// onlyInstitution is the single hospital of a one-institution database.
+func (im *run) onlyInstitution(ctx context.Context) (*route, error) {
+	if im.onlyChecked {
+		return im.only, nil
+	}
+	im.onlyChecked = true
+	list, err := im.s.org.Institutions(ctx, access.System())
+	if err != nil {
+		return nil, err
+	}
+	var leaves []*org.Institution
+	for _, i := range list {
+		if i.Kind != org.KindGroup && i.Active {
+			leaves = append(leaves, i)
+		}
+	}
+	if len(leaves) != 1 {
+		return nil, nil
+	}
+	im.only, err = im.routeByCode(ctx, leaves[0].Code)
+	return im.only, err
+}
+
+// routeByCode returns the cached route of an institution code, nil when no
+// institution has it.
+func (im *run) routeByCode(ctx context.Context, code string) (*route, error) {
+	if rt, ok := im.routes[code]; ok {
+		return rt, nil
+	}
+	inst, err := im.s.org.InstitutionByCode(ctx, code)
+	if errs.Is(err, errs.NotFound) {
+		im.routes[code] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !im.p.SeesInstitution(inst.ID) {
+		return nil, errs.Field("facility", "out_of_scope", fmt.Sprintf("institution %q is outside your data scope", code))
+	}
+	rt := &route{inst: inst, depts: deptMap{}}
+	deps, err := im.s.org.Departments(ctx, access.System(), inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deps {
+		rt.depts[d.Code] = d.ID
+	}
+	if rt.cal, err = im.s.cal.Calendar(ctx, inst.ID); err != nil {
+		return nil, err
+	}
+	if rt.planner, err = im.s.followup.NewPlanner(ctx, inst.ID, rt.cal); err != nil {
+		return nil, err
+	}
+	if im.opt.SkipOlderThanDays > 0 {
+		rt.planner.SkipBefore = calendar.DateOf(im.s.now().In(inst.Location())).AddDays(-im.opt.SkipOlderThanDays)
+	}
+	im.routes[code] = rt
+	return rt, nil
+}
+
+// flush stores the pending batch in one transaction.
+func (im *run) flush(ctx context.Context) error {
+	if len(im.batch) == 0 && len(im.rejbuf) == 0 {
+		return nil
+	}
+	// Routing reads institutions outside the write transaction.
+	routes := make([]*route, len(im.batch))
+	for i, m := range im.batch {
+		rt, err := im.routeFor(ctx, m)
+		if err != nil {
+			if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
+				im.rejectMsg(m, e)
+				continue
+			}
+			return err
+		}
+		routes[i] = rt
+	}
+	err := im.s.db.Write(ctx, func(tx *sql.Tx) error {
+		for i, m := range im.batch {
+			rt := routes[i]
+			if rt == nil {
+				continue
+			}
+			ch, err := im.s.patients.Apply(ctx, tx, rt.inst.ID, rt.depts, rt.inst.Location(), m)
+			if err != nil {
+				if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
+					im.rejectMsg(m, e)
+					continue
+				}
+				return fmt.Errorf("%s: %w", m.Source, err)
+			}
+			res, err := rt.planner.Apply(ctx, tx, ch)
+			if err != nil {
+				return fmt.Errorf("%s: %w", m.Source, err)
+			}
+			im.count(ch, res)
+		}
+		for _, rj := range im.rejbuf {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, line, source, field, reason, raw) VALUES ($1,$2,$3,$4,$5,$6)`,
+				im.rep.BatchID, rj.Line, rj.Source, rj.Field, rj.Reason, rj.Raw); err != nil {
+				return fmt.Errorf("importer: store reject: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	im.batch, im.rejbuf = im.batch[:0], im.rejbuf[:0]
+	if im.opt.Progress != nil {
+		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
+	}
+	return nil
+}
+
+func (im *run) count(ch *patient.Change, res followup.Result) {
+	switch {
+	case ch.Created:
+		im.rep.New++
+	case ch.Encounter.Status == patient.Cancelled && ch.Updated || ch.PrevStatus == patient.Discharged && ch.Encounter.Status == patient.Admitted:
+		im.rep.Cancelled++
+	case ch.Updated:
+		im.rep.Updated++
+	default:
+		im.rep.Unchanged++
+	}
+	im.rep.TasksCreated += res.Created
+	im.rep.TasksCancelled += res.Cancelled
+	if res.Skipped {
+		im.rep.Skipped++
+	}
+}
+
+// rejectMsg turns a message the services refused into a reject; it is
+// stored with the next flush.
+func (im *run) rejectMsg(m intake.Message, e *errs.Error) {
+	field := ""
+	for f := range e.Fields {
+		field = f
+	}
+	rj := intake.Reject{Line: m.Line, Source: m.Source, Field: field, Reason: e.Msg,
+		Raw: fmt.Sprintf("visit=%s mrn=%s", m.Encounter.VisitNumber, m.Patient.MRN)}
+	im.rep.Messages--
+	im.rep.Rejected++
+	if len(im.rep.Rejects) < im.opt.KeepRejects {
+		im.rep.Rejects = append(im.rep.Rejects, rj)
+	}
+	im.rejbuf = append(im.rejbuf, rj)
+}
+
+func (im *run) finish(ctx context.Context, perr error) error {
+	status := "done"
+	if perr != nil {
+		status = "failed"
+	}
+	r := im.rep
+	return im.s.db.Write(ctx, func(tx *sql.Tx) error {
+		for _, rj := range im.rejbuf { // rejects found in the last flush
+			if _, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, line, source, field, reason, raw) VALUES ($1,$2,$3,$4,$5,$6)`,
+				r.BatchID, rj.Line, rj.Source, rj.Field, rj.Reason, rj.Raw); err != nil {
+				return fmt.Errorf("importer: store reject: %w", err)
+			}
+		}
+		im.rejbuf = im.rejbuf[:0]
+		inst := int64(0)
+		if len(im.routes) == 1 {
+			for _, rt := range im.routes {
+				if rt != nil {
+					inst = rt.inst.ID
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE import_batches SET institution_id=$1, finished_at=$2, messages=$3, encounters_new=$4,
+			encounters_upd=$5, cancelled=$6, tasks_created=$7, rejects=$8, skipped=$9, status=$10 WHERE id=$11`,
+			inst, store.Micros(im.s.now()), r.Messages, r.New, r.Updated, r.Cancelled, r.TasksCreated, r.Rejected, r.Skipped, status, r.BatchID); err != nil {
+			return fmt.Errorf("importer: finish batch: %w", err)
+		}
+		e := audit.Event(im.p, "import.run", "import_batch", fmt.Sprint(r.BatchID), inst)
+		e.Success = perr == nil
+		e.Detail = fmt.Sprintf("file=%s format=%s messages=%d new=%d updated=%d cancelled=%d tasks=%d rejects=%d skipped=%d",
+			r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Cancelled, r.TasksCreated, r.Rejected, r.Skipped)
+		return im.s.audit.Append(ctx, tx, e)
+	})
+}
+
+// parseXLSX spools the workbook to a temporary file: a zip archive needs
+// random access, and an upload is a stream.
+func parseXLSX(r io.Reader, name string, sink intake.Sink) error {
+	f, err := os.CreateTemp("", "suifang-import-*.xlsx")
+	if err != nil {
+		return storeErr(fmt.Errorf("importer: spool workbook: %w", err))
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, r)
+	if err != nil {
+		return storeErr(fmt.Errorf("importer: spool workbook: %w", err))
+	}
+	_, err = intake.ParseXLSX(f, n, name, sink)
+	return err
+}

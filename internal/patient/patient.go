@@ -1,0 +1,700 @@
+// Package patient owns the discharged-patient archive: patients, their
+// encounters (stays), do-not-contact and deceased flags. National ID numbers,
+// phone numbers and addresses are sealed with AES-256-GCM (package pii) and
+// findable only through keyed blind indexes; lists show masked values and
+// every reveal of a full value is audited.
+package patient
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"suifang/internal/access"
+	"suifang/internal/audit"
+	"suifang/internal/calendar"
+	"suifang/internal/errs"
+	"suifang/internal/intake"
+	"suifang/internal/pii"
+	"suifang/internal/store"
+)
+
+// Encounter statuses.
+const (
+	Admitted   = "admitted"
+	Discharged = "discharged"
+	Cancelled  = "cancelled"
+)
+
+// Associated data binding each sealed value to its column.
+const (
+	adNationalID = "patient.national_id"
+	adPhones     = "patient.phones"
+	adAddress    = "patient.address"
+)
+
+// Service is the door to the patient archive.
+type Service struct {
+	db    *store.DB
+	audit *audit.Service
+	keys  *pii.Keyring
+	index *pii.Indexer
+	now   func() time.Time
+}
+
+// New returns the patient service.
+func New(db *store.DB, au *audit.Service, keys *pii.Keyring, index *pii.Indexer, now func() time.Time) *Service {
+	return &Service{db: db, audit: au, keys: keys, index: index, now: now}
+}
+
+// Patient is one person in one institution (matched by MRN, never by name).
+type Patient struct {
+	ID            int64
+	InstitutionID int64
+	MRN           string
+	Name          string
+	Sex           intake.Sex
+	BirthDate     calendar.Date
+	NationalID    string // plain only after Reveal or inside services
+	Phones        []string
+	Address       string
+	Employer      string
+	DoNotContact  bool
+	DNCReason     string
+	Deceased      bool
+}
+
+// Age returns the patient's age in whole years on day d (-1 if unknown).
+func (p *Patient) Age(d calendar.Date) int {
+	if p.BirthDate.IsZero() {
+		return -1
+	}
+	age := d.Year - p.BirthDate.Year
+	if d.Month < p.BirthDate.Month || (d.Month == p.BirthDate.Month && d.Day < p.BirthDate.Day) {
+		age--
+	}
+	return age
+}
+
+// Masked is a patient as lists and exports show it.
+type Masked struct {
+	ID           int64
+	MRN          string
+	Name         string
+	Sex          intake.Sex
+	BirthDate    calendar.Date
+	NationalID   string
+	Phones       []string
+	Address      string
+	DoNotContact bool
+	Deceased     bool
+}
+
+// Mask hides what lists must not show.
+func (p *Patient) Mask() Masked {
+	m := Masked{ID: p.ID, MRN: p.MRN, Name: pii.MaskName(p.Name), Sex: p.Sex, BirthDate: p.BirthDate,
+		NationalID: pii.MaskNationalID(p.NationalID), Address: pii.MaskAddress(p.Address),
+		DoNotContact: p.DoNotContact, Deceased: p.Deceased}
+	for _, ph := range p.Phones {
+		m.Phones = append(m.Phones, pii.MaskPhone(ph))
+	}
+	return m
+}
+
+// Encounter is one hospital stay.
+type Encounter struct {
+	ID               int64
+	InstitutionID    int64
+	PatientID        int64
+	VisitNumber      string
+	Status           string
+	DepartmentID     int64
+	WardID           int64
+	DeptCode         string
+	DeptName         string
+	WardCode         string
+	WardName         string
+	AttendingDoctor  string
+	ResponsibleNurse string
+	AdmittedAt       time.Time
+	DischargedAt     time.Time
+	DischargeDate    calendar.Date // local date in the institution's zone
+	Diagnoses        []intake.Diagnosis
+	Surgery          bool
+	Outcome          intake.Outcome
+}
+
+// PrimaryICD is the first diagnosis code, upper-cased.
+func (e *Encounter) PrimaryICD() string {
+	if len(e.Diagnoses) == 0 {
+		return ""
+	}
+	return strings.ToUpper(strings.TrimSpace(e.Diagnoses[0].Code))
+}
+
+// Departments resolves HIS department and ward codes to department ids of
+// one institution (0 when the code is unknown). The importer builds it once
+// per import from the org service.
+type Departments interface {
+	Resolve(code string) int64
+}
+
+// Change says what Apply did.
+type Change struct {
+	Patient    *Patient
+	Encounter  *Encounter
+	Created    bool   // the encounter is new
+	PrevStatus string // status before ("" when new)
+	Updated    bool   // an existing encounter's data changed
+}
+
+func invalid(field, reason string) error {
+	return &errs.Error{Kind: errs.Invalid, Code: "bad_" + field, Msg: reason, Fields: map[string]string{field: "invalid"}}
+}
+
+// validate checks one message before anything is written.
+func validate(m *intake.Message) error {
+	p, e := &m.Patient, &m.Encounter
+	p.MRN, p.Name, e.VisitNumber = strings.TrimSpace(p.MRN), strings.TrimSpace(p.Name), strings.TrimSpace(e.VisitNumber)
+	if p.MRN == "" || utf8.RuneCountInString(p.MRN) > 64 {
+		return invalid("mrn", "MRN (病案号) is missing or longer than 64 characters")
+	}
+	if e.VisitNumber == "" || utf8.RuneCountInString(e.VisitNumber) > 64 {
+		return invalid("visit_number", "visit number (住院流水号) is missing or longer than 64 characters")
+	}
+	if m.Event != intake.CancelAdmit && m.Event != intake.CancelDischarge {
+		if p.Name == "" || utf8.RuneCountInString(p.Name) > 64 {
+			return invalid("name", "patient name is missing or longer than 64 characters")
+		}
+	}
+	if m.Event == intake.Discharge && e.DischargedAt.IsZero() {
+		return invalid("discharged_at", "a discharge needs its discharge time")
+	}
+	if !e.AdmittedAt.IsZero() && !e.DischargedAt.IsZero() && e.DischargedAt.Before(e.AdmittedAt) {
+		return invalid("discharged_at", "discharge time is before admission time")
+	}
+	if p.NationalID = strings.ToUpper(strings.TrimSpace(p.NationalID)); p.NationalID != "" {
+		if _, err := pii.ValidateNationalID(p.NationalID); err != nil {
+			return invalid("national_id", "national ID number: "+err.Error())
+		}
+	}
+	if !p.BirthDate.IsZero() && !p.BirthDate.Valid() {
+		return invalid("birth_date", "birth date is not a real date")
+	}
+	switch p.Sex {
+	case intake.Male, intake.Female, intake.Unknown:
+	case "":
+		p.Sex = intake.Unknown
+	default:
+		return invalid("sex", "sex must be M, F or U")
+	}
+	var phones []string
+	for _, ph := range p.Phones {
+		ph = strings.TrimSpace(ph)
+		if ph == "" {
+			continue
+		}
+		// A short or odd number is kept as sent: the agent sees it and logs
+		// "wrong number", which is better than losing the discharge.
+		if utf8.RuneCountInString(ph) > 32 {
+			return invalid("phone", "a phone number is longer than 32 characters")
+		}
+		phones = append(phones, ph)
+	}
+	p.Phones = phones
+	switch e.Outcome {
+	case "", intake.Cured, intake.Improved, intake.NotCured, intake.Died, intake.Other:
+	default:
+		return invalid("outcome", "unknown treatment outcome")
+	}
+	return nil
+}
+
+// Apply stores one intake message in tx for institution inst: it finds or
+// creates the patient by MRN, creates or updates the encounter by visit
+// number, and applies cancellations. Applying the same message twice changes
+// nothing the second time. loc is the institution's zone for local dates.
+func (s *Service) Apply(ctx context.Context, tx *sql.Tx, inst int64, depts Departments, loc *time.Location, m intake.Message) (*Change, error) {
+	if err := validate(&m); err != nil {
+		return nil, err
+	}
+	now := store.Micros(s.now())
+	pat, err := s.upsertPatient(ctx, tx, inst, m, now)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := s.encounterByVisit(ctx, tx, inst, m.Encounter.VisitNumber)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	ch := &Change{Patient: pat}
+	if enc != nil {
+		ch.PrevStatus = enc.Status
+		if enc.PatientID != pat.ID {
+			return nil, invalid("visit_number", "this visit number already belongs to another patient (MRN differs)")
+		}
+	}
+	switch m.Event {
+	case intake.CancelAdmit, intake.CancelDischarge:
+		if enc == nil {
+			return nil, &errs.Error{Kind: errs.NotFound, Code: "unknown_visit", Msg: "cancellation for a visit number Suifang has never received",
+				Fields: map[string]string{"visit_number": "unknown"}}
+		}
+		status := Cancelled
+		if m.Event == intake.CancelDischarge && enc.Status == Discharged {
+			status = Admitted // the patient is back in hospital; the discharge never happened
+		}
+		if status != enc.Status {
+			if _, err := tx.ExecContext(ctx, `UPDATE encounters SET status = $1, updated_at = $2 WHERE id = $3`, status, now, enc.ID); err != nil {
+				return nil, fmt.Errorf("patient: cancel encounter: %w", err)
+			}
+			enc.Status, ch.Updated = status, true
+		}
+		ch.Encounter = enc
+		return ch, nil
+	}
+	next := encounterFrom(inst, pat.ID, depts, loc, m)
+	switch {
+	case enc == nil:
+		if err := insertEncounter(ctx, tx, next, now); err != nil {
+			return nil, err
+		}
+		ch.Created = true
+		ch.Encounter = next
+		return ch, nil
+	case m.Event == intake.Admit && enc.Status == Discharged:
+		// A late admit message for a stay already discharged: keep the discharge.
+		next.Status, next.DischargedAt, next.DischargeDate = enc.Status, enc.DischargedAt, enc.DischargeDate
+	case m.Event == intake.Update:
+		next.Status = enc.Status
+		if next.DischargedAt.IsZero() {
+			next.DischargedAt, next.DischargeDate = enc.DischargedAt, enc.DischargeDate
+		}
+		if next.Status == Cancelled {
+			break
+		}
+		if !next.DischargedAt.IsZero() && enc.Status == Admitted {
+			next.Status = Admitted // an update never discharges; only A03 does
+		}
+	}
+	next.ID = enc.ID
+	if sameEncounter(enc, next) {
+		ch.Encounter = enc
+		return ch, nil
+	}
+	if err := updateEncounter(ctx, tx, next, now); err != nil {
+		return nil, err
+	}
+	ch.Updated, ch.Encounter = true, next
+	return ch, nil
+}
+
+func encounterFrom(inst, patient int64, depts Departments, loc *time.Location, m intake.Message) *Encounter {
+	e := m.Encounter
+	status := Admitted
+	if m.Event == intake.Discharge || (m.Event == intake.Update && !e.DischargedAt.IsZero()) {
+		status = Discharged
+	}
+	out := &Encounter{InstitutionID: inst, PatientID: patient, VisitNumber: e.VisitNumber, Status: status,
+		DeptCode: e.DepartmentCode, DeptName: e.DepartmentName, WardCode: e.WardCode, WardName: e.WardName,
+		AttendingDoctor: e.AttendingDoctor, ResponsibleNurse: e.ResponsibleNurse,
+		AdmittedAt: e.AdmittedAt.UTC().Truncate(time.Microsecond), DischargedAt: e.DischargedAt.UTC().Truncate(time.Microsecond),
+		Diagnoses: e.Diagnoses, Surgery: e.Surgery, Outcome: e.Outcome}
+	if depts != nil {
+		out.DepartmentID = depts.Resolve(e.DepartmentCode)
+		out.WardID = depts.Resolve(e.WardCode)
+		if out.DepartmentID == 0 {
+			out.DepartmentID = out.WardID
+		}
+	}
+	if !out.DischargedAt.IsZero() {
+		out.DischargeDate = calendar.DateOf(out.DischargedAt.In(loc))
+	}
+	return out
+}
+
+func sameEncounter(a, b *Encounter) bool {
+	da, _ := json.Marshal(a.Diagnoses)
+	db, _ := json.Marshal(b.Diagnoses)
+	return a.Status == b.Status && a.DepartmentID == b.DepartmentID && a.WardID == b.WardID &&
+		a.DeptCode == b.DeptCode && a.DeptName == b.DeptName && a.WardCode == b.WardCode && a.WardName == b.WardName &&
+		a.AttendingDoctor == b.AttendingDoctor && a.ResponsibleNurse == b.ResponsibleNurse &&
+		a.AdmittedAt.Equal(b.AdmittedAt) && a.DischargedAt.Equal(b.DischargedAt) &&
+		string(da) == string(db) && a.Surgery == b.Surgery && a.Outcome == b.Outcome
+}
+
+func diagJSON(d []intake.Diagnosis) string {
+	if len(d) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+func insertEncounter(ctx context.Context, tx *sql.Tx, e *Encounter, now int64) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (institution_id, patient_id, visit_number, status, department_id, ward_id,
+		dept_code, dept_name, ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date,
+		diagnoses, primary_icd, surgery, outcome, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20) RETURNING id`,
+		e.InstitutionID, e.PatientID, e.VisitNumber, e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode,
+		e.WardName, e.AttendingDoctor, e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt),
+		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), now).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("patient: insert encounter: %w", err)
+	}
+	return nil
+}
+
+func updateEncounter(ctx context.Context, tx *sql.Tx, e *Encounter, now int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE encounters SET status=$1, department_id=$2, ward_id=$3, dept_code=$4, dept_name=$5,
+		ward_code=$6, ward_name=$7, attending_doctor=$8, responsible_nurse=$9, admitted_at=$10, discharged_at=$11,
+		discharge_date=$12, diagnoses=$13, primary_icd=$14, surgery=$15, outcome=$16, updated_at=$17 WHERE id=$18`,
+		e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode, e.WardName, e.AttendingDoctor,
+		e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt), dateText(e.DischargeDate),
+		diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), now, e.ID)
+	if err != nil {
+		return fmt.Errorf("patient: update encounter: %w", err)
+	}
+	return nil
+}
+
+func dateText(d calendar.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+// upsertPatient finds the patient by institution + MRN and refreshes the
+// data the message carries (empty fields never erase stored ones).
+func (s *Service) upsertPatient(ctx context.Context, tx *sql.Tx, inst int64, m intake.Message, now int64) (*Patient, error) {
+	in := m.Patient
+	cur, err := s.byMRN(ctx, tx, inst, in.MRN)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	next := &Patient{InstitutionID: inst, MRN: in.MRN, Name: in.Name, Sex: in.Sex, BirthDate: in.BirthDate,
+		NationalID: in.NationalID, Phones: in.Phones, Address: strings.TrimSpace(in.Address), Employer: strings.TrimSpace(in.Employer)}
+	if m.Outcome() == intake.Died {
+		next.Deceased = true
+	}
+	if cur != nil {
+		next.ID, next.DoNotContact, next.DNCReason = cur.ID, cur.DoNotContact, cur.DNCReason
+		next.Deceased = next.Deceased || cur.Deceased
+		if next.Name == "" {
+			next.Name = cur.Name
+		}
+		if next.Sex == intake.Unknown {
+			next.Sex = cur.Sex
+		}
+		if next.BirthDate.IsZero() {
+			next.BirthDate = cur.BirthDate
+		}
+		if next.NationalID == "" {
+			next.NationalID = cur.NationalID
+		}
+		if len(next.Phones) == 0 {
+			next.Phones = cur.Phones
+		}
+		if next.Address == "" {
+			next.Address = cur.Address
+		}
+		if next.Employer == "" {
+			next.Employer = cur.Employer
+		}
+		if samePatient(cur, next) {
+			return cur, nil
+		}
+	}
+	nid, err := s.keys.Seal(next.NationalID, adNationalID)
+	if err != nil {
+		return nil, fmt.Errorf("patient: seal id: %w", err)
+	}
+	phones, err := s.keys.Seal(strings.Join(next.Phones, "\n"), adPhones)
+	if err != nil {
+		return nil, fmt.Errorf("patient: seal phones: %w", err)
+	}
+	addr, err := s.keys.Seal(next.Address, adAddress)
+	if err != nil {
+		return nil, fmt.Errorf("patient: seal address: %w", err)
+	}
+	nidx := ""
+	if next.NationalID != "" {
+		nidx = s.index.Index("national_id", next.NationalID)
+	}
+	if cur == nil {
+		err = tx.QueryRowContext(ctx, `INSERT INTO patients (institution_id, mrn, name, sex, birth_date, national_id_enc, national_id_idx,
+			phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12) RETURNING id`,
+			inst, next.MRN, next.Name, string(next.Sex), dateText(next.BirthDate), nid, nidx, phones, addr, next.Employer, next.Deceased, now).Scan(&next.ID)
+		if err != nil {
+			return nil, fmt.Errorf("patient: insert: %w", err)
+		}
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE patients SET name=$1, sex=$2, birth_date=$3, national_id_enc=$4, national_id_idx=$5,
+			phones_enc=$6, address_enc=$7, employer=$8, deceased=$9, updated_at=$10 WHERE id=$11`,
+			next.Name, string(next.Sex), dateText(next.BirthDate), nid, nidx, phones, addr, next.Employer, next.Deceased, now, next.ID)
+		if err != nil {
+			return nil, fmt.Errorf("patient: update: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM patient_phones WHERE patient_id = $1`, next.ID); err != nil {
+			return nil, fmt.Errorf("patient: clear phones: %w", err)
+		}
+	}
+	for i, ph := range next.Phones {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO patient_phones (patient_id, pos, phone_idx) VALUES ($1,$2,$3)`,
+			next.ID, i, s.index.Index("phone", ph)); err != nil {
+			return nil, fmt.Errorf("patient: index phone: %w", err)
+		}
+	}
+	return next, nil
+}
+
+func samePatient(a, b *Patient) bool {
+	return a.Name == b.Name && a.Sex == b.Sex && a.BirthDate == b.BirthDate && a.NationalID == b.NationalID &&
+		strings.Join(a.Phones, "\n") == strings.Join(b.Phones, "\n") && a.Address == b.Address &&
+		a.Employer == b.Employer && a.Deceased == b.Deceased
+}
+
+const patientCols = `id, institution_id, mrn, name, sex, birth_date, national_id_enc, phones_enc, address_enc, employer,
+	do_not_contact, dnc_reason, deceased`
+
+func (s *Service) scanPatient(sc interface{ Scan(...any) error }) (*Patient, error) {
+	p := &Patient{}
+	var sex, birth, nid, phones, addr string
+	if err := sc.Scan(&p.ID, &p.InstitutionID, &p.MRN, &p.Name, &sex, &birth, &nid, &phones, &addr, &p.Employer,
+		&p.DoNotContact, &p.DNCReason, &p.Deceased); err != nil {
+		return nil, err
+	}
+	p.Sex = intake.Sex(sex)
+	if birth != "" {
+		p.BirthDate, _ = calendar.ParseDate(birth)
+	}
+	var err error
+	if p.NationalID, err = s.keys.Open(nid, adNationalID); err != nil {
+		return nil, fmt.Errorf("patient %d: national id: %w", p.ID, err)
+	}
+	ph, err := s.keys.Open(phones, adPhones)
+	if err != nil {
+		return nil, fmt.Errorf("patient %d: phones: %w", p.ID, err)
+	}
+	if ph != "" {
+		p.Phones = strings.Split(ph, "\n")
+	}
+	if p.Address, err = s.keys.Open(addr, adAddress); err != nil {
+		return nil, fmt.Errorf("patient %d: address: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+func (s *Service) byMRN(ctx context.Context, q store.Querier, inst int64, mrn string) (*Patient, error) {
+	p, err := s.scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE institution_id = $1 AND mrn = $2`, inst, mrn))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "patient_not_found", "no such patient")
+	}
+	return p, err
+}
+
+// Get returns a patient for services that checked scope (plain values).
+func (s *Service) Get(ctx context.Context, q store.Querier, id int64) (*Patient, error) {
+	if q == nil {
+		q = s.db.R()
+	}
+	p, err := s.scanPatient(q.QueryRowContext(ctx, `SELECT `+patientCols+` FROM patients WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "patient_not_found", "no such patient")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("patient: get: %w", err)
+	}
+	return p, nil
+}
+
+const encounterCols = `id, institution_id, patient_id, visit_number, status, department_id, ward_id, dept_code, dept_name,
+	ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date, diagnoses, surgery, outcome`
+
+func scanEncounter(sc interface{ Scan(...any) error }) (*Encounter, error) {
+	e := &Encounter{}
+	var adm, dis int64
+	var ddate, diags, outcome string
+	if err := sc.Scan(&e.ID, &e.InstitutionID, &e.PatientID, &e.VisitNumber, &e.Status, &e.DepartmentID, &e.WardID,
+		&e.DeptCode, &e.DeptName, &e.WardCode, &e.WardName, &e.AttendingDoctor, &e.ResponsibleNurse, &adm, &dis, &ddate,
+		&diags, &e.Surgery, &outcome); err != nil {
+		return nil, err
+	}
+	e.AdmittedAt, e.DischargedAt, e.Outcome = store.Time(adm), store.Time(dis), intake.Outcome(outcome)
+	if ddate != "" {
+		e.DischargeDate, _ = calendar.ParseDate(ddate)
+	}
+	if err := json.Unmarshal([]byte(diags), &e.Diagnoses); err != nil {
+		return nil, fmt.Errorf("patient: encounter %d diagnoses: %w", e.ID, err)
+	}
+	if len(e.Diagnoses) == 0 {
+		e.Diagnoses = nil
+	}
+	return e, nil
+}
+
+func (s *Service) encounterByVisit(ctx context.Context, q store.Querier, inst int64, visit string) (*Encounter, error) {
+	e, err := scanEncounter(q.QueryRowContext(ctx, `SELECT `+encounterCols+` FROM encounters WHERE institution_id = $1 AND visit_number = $2`, inst, visit))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "encounter_not_found", "no such encounter")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("patient: read encounter: %w", err)
+	}
+	return e, nil
+}
+
+// Encounter returns one encounter for services that checked scope.
+func (s *Service) Encounter(ctx context.Context, q store.Querier, id int64) (*Encounter, error) {
+	if q == nil {
+		q = s.db.R()
+	}
+	e, err := scanEncounter(q.QueryRowContext(ctx, `SELECT `+encounterCols+` FROM encounters WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "encounter_not_found", "no such encounter")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("patient: read encounter: %w", err)
+	}
+	return e, nil
+}
+
+// EncounterByVisit finds an encounter by its visit number, checking scope.
+func (s *Service) EncounterByVisit(ctx context.Context, p *access.Principal, inst int64, visit string) (*Encounter, error) {
+	e, err := s.encounterByVisit(ctx, s.db.R(), inst, visit)
+	if err != nil {
+		return nil, err
+	}
+	if !p.SeesDepartment(inst, e.DepartmentID) && !p.SeesDepartment(inst, e.WardID) {
+		return nil, errs.New(errs.NotFound, "encounter_not_found", "no such encounter")
+	}
+	return e, nil
+}
+
+// Reveal returns one full value of a patient (national_id, phone, address)
+// to someone whose scope covers one of the patient's encounters, and
+// audits it: PIPL asks that every access to sensitive data be traceable.
+func (s *Service) Reveal(ctx context.Context, p *access.Principal, patientID int64, field string) (string, error) {
+	pat, err := s.Get(ctx, nil, patientID)
+	if err != nil {
+		return "", err
+	}
+	if err := s.requirePatientScope(ctx, p, pat); err != nil {
+		return "", err
+	}
+	var v string
+	switch field {
+	case "national_id":
+		v = pat.NationalID
+	case "phone":
+		v = strings.Join(pat.Phones, ", ")
+	case "address":
+		v = pat.Address
+	default:
+		return "", errs.Field("field", "bad_field", "field must be national_id, phone or address")
+	}
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		e := audit.Event(p, "patient.reveal", "patient", fmt.Sprint(pat.ID), pat.InstitutionID)
+		e.Detail = "field=" + field
+		return s.audit.Append(ctx, tx, e)
+	})
+	return v, err
+}
+
+// requirePatientScope allows p when an encounter of the patient lies in p's
+// scope (or p sees the whole institution).
+func (s *Service) requirePatientScope(ctx context.Context, p *access.Principal, pat *Patient) error {
+	if p.SeesInstitution(pat.InstitutionID) {
+		return nil
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT department_id, ward_id FROM encounters WHERE patient_id = $1`, pat.ID)
+	if err != nil {
+		return fmt.Errorf("patient: scope: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d, w int64
+		if err := rows.Scan(&d, &w); err != nil {
+			return fmt.Errorf("patient: scope: %w", err)
+		}
+		if p.SeesDepartment(pat.InstitutionID, d) || p.SeesDepartment(pat.InstitutionID, w) {
+			return nil
+		}
+	}
+	return errs.New(errs.Forbidden, "out_of_scope", "this patient is outside your data scope")
+}
+
+// FindByPhone lists the patients of inst with that exact phone number
+// (through the blind index; the number itself is never in an index).
+func (s *Service) FindByPhone(ctx context.Context, p *access.Principal, inst int64, phone string) ([]*Patient, error) {
+	return s.find(ctx, p, inst, `SELECT `+patientCols+` FROM patients WHERE institution_id = $1 AND id IN
+		(SELECT patient_id FROM patient_phones WHERE phone_idx = $2)`, s.index.Index("phone", phone))
+}
+
+// FindByNationalID lists the patients of inst with that ID number.
+func (s *Service) FindByNationalID(ctx context.Context, p *access.Principal, inst int64, id string) ([]*Patient, error) {
+	return s.find(ctx, p, inst, `SELECT `+patientCols+` FROM patients WHERE institution_id = $1 AND national_id_idx = $2`,
+		s.index.Index("national_id", id))
+}
+
+func (s *Service) find(ctx context.Context, p *access.Principal, inst int64, q string, idx string) ([]*Patient, error) {
+	if !p.TouchesInstitution(inst) {
+		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
+	}
+	rows, err := s.db.R().QueryContext(ctx, q, inst, idx)
+	if err != nil {
+		return nil, fmt.Errorf("patient: find: %w", err)
+	}
+	var list []*Patient
+	for rows.Next() {
+		pat, err := s.scanPatient(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, pat)
+	}
+	rows.Close()
+	var out []*Patient
+	for _, pat := range list {
+		if s.requirePatientScope(ctx, p, pat) == nil {
+			out = append(out, pat)
+		}
+	}
+	return out, rows.Err()
+}
+
+// SetDoNotContact marks a patient who refuses follow-up (seed 000 第九条) in
+// tx; the follow-up service closes the open tasks in the same transaction.
+func (s *Service) SetDoNotContact(ctx context.Context, tx *sql.Tx, p *access.Principal, patientID int64, reason string) error {
+	r, err := tx.ExecContext(ctx, `UPDATE patients SET do_not_contact = $1, dnc_reason = $2, updated_at = $3 WHERE id = $4`,
+		true, reason, store.Micros(s.now()), patientID)
+	if err != nil {
+		return fmt.Errorf("patient: do-not-contact: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return errs.New(errs.NotFound, "patient_not_found", "no such patient")
+	}
+	var inst int64
+	if err := tx.QueryRowContext(ctx, `SELECT institution_id FROM patients WHERE id = $1`, patientID).Scan(&inst); err != nil {
+		return fmt.Errorf("patient: do-not-contact: %w", err)
+	}
+	e := audit.Event(p, "patient.do_not_contact", "patient", fmt.Sprint(patientID), inst)
+	e.Detail = reason
+	return s.audit.Append(ctx, tx, e)
+}
+
+// SetDeceased records that the patient died (a contact attempt found out).
+func (s *Service) SetDeceased(ctx context.Context, tx *sql.Tx, patientID int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE patients SET deceased = $1, updated_at = $2 WHERE id = $3`,
+		true, store.Micros(s.now()), patientID); err != nil {
+		return fmt.Errorf("patient: deceased: %w", err)
+	}
+	return nil
+}
