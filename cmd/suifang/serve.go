@@ -46,6 +46,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags(c, "serve", "", "Run Suifang: staff web UI, JSON API and background workers.")
 	d.register(fs)
 	fs.StringVar(&cfg.Addr, "addr", def.Addr, "listen address")
+	fs.StringVar(&cfg.MLLPAddr, "mllp-addr", "", "HL7 v2 MLLP listen address for ADT messages from the HIS, e.g. :2575 (off when empty)")
 	fs.BoolVar(&demo, "demo", false, "create the demo hospital group and accounts (once) and print the logins")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long in-flight requests may finish at shutdown")

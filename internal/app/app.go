@@ -32,6 +32,7 @@ import (
 type Config struct {
 	DB              string        // SQLite file path or postgres:// URL
 	Addr            string        // listen address for serve
+	MLLPAddr        string        // HL7 v2 MLLP listen address; "" = off
 	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
@@ -190,6 +191,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	a.startWorkers(wctx)
+	if a.Cfg.MLLPAddr != "" {
+		a.bg.Add(1)
+		go func() {
+			defer a.bg.Done()
+			if err := a.serveMLLP(wctx); err != nil {
+				a.Log.Error("hl7 mllp listener stopped", "err", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	close(a.ready)
