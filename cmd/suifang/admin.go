@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -476,7 +477,7 @@ func warnMissing(c *cli, cl *calendar.Calendar, year int) {
 
 func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	var d dbFlags
-	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and name the first broken entry.\nExit status 1 when the chain is broken.")
+	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and every institution's follow-up record\nchain, and name the first broken entry or record. Exit status 1 when a chain is broken.")
 	d.register(fs)
 	if err := parse(c, fs, args); err != nil {
 		return err
@@ -490,10 +491,31 @@ func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	var broken []string
 	if !res.OK {
-		return fmt.Errorf("audit chain BROKEN at entry %d: %s (%d entries checked)", res.BrokenID, res.Reason, res.Checked)
+		broken = append(broken, fmt.Sprintf("audit chain BROKEN at entry %d: %s (%d entries checked)", res.BrokenID, res.Reason, res.Checked))
+	} else {
+		fmt.Fprintf(c.stdout, "audit chain OK: %d entries verified\n", res.Checked)
 	}
-	fmt.Fprintf(c.stdout, "audit chain OK: %d entries verified\n", res.Checked)
+	chains, err := a.Followup.VerifyRecords(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chains {
+		code := fmt.Sprint(ch.InstitutionID)
+		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
+			code = inst.Code
+		}
+		if ch.OK {
+			fmt.Fprintf(c.stdout, "follow-up records of %s OK: %d records verified\n", code, ch.Checked)
+			continue
+		}
+		broken = append(broken, fmt.Sprintf("follow-up records of %s BROKEN at record %s (row id %d): %s",
+			code, ch.BrokenNumber, ch.BrokenID, ch.Reason))
+	}
+	if len(broken) > 0 {
+		return errors.New(strings.Join(broken, "\n"))
+	}
 	return nil
 }
 
