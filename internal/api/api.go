@@ -6,7 +6,9 @@
 // pagination (?limit=&cursor=, response {"items","next_cursor"}), and errors
 // as application/problem+json (RFC 9457) carrying a stable "code". Every
 // errs.Invalid error, field errors included, answers 400; field errors list
-// the offending fields in "errors": {"field": "code"}.
+// the offending fields in "errors": {"field": "code"} (JSON paths such as
+// "patient.mrn" for request bodies, which are decoded strictly: an unknown
+// field is an error).
 //
 // Every route is declared once in routes.go; the OpenAPI document served at
 // /api/v1/openapi.json is generated from that table.
@@ -146,7 +148,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // endpoint wraps a route: authentication unless public, then the handler,
-// whose value is written as JSON with 200 or whose error as a problem.
+// whose value is written as JSON with 200 (or the status of a statusBody)
+// or whose error as a problem.
 func (s *server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p *access.Principal
@@ -162,7 +165,11 @@ func (s *server) endpoint(rt route) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		s.writeJSON(w, r, http.StatusOK, v)
+		status := http.StatusOK
+		if sb, ok := v.(statusBody); ok {
+			status, v = sb.status, sb.body
+		}
+		s.writeJSON(w, r, status, v)
 	})
 }
 

@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -11,11 +13,23 @@ type obj = map[string]any
 
 // operation describes a route for the OpenAPI document.
 type operation struct {
-	ID      string
-	Summary string
-	Params  []param
-	Schema  string // component schema of the 200 body; "" means a free-form object
-	Errors  []int  // problem statuses besides 401 (token routes) and 500
+	ID          string
+	Summary     string
+	Description string
+	Params      []param
+	Body        string         // component schema of the JSON request body; "" means none
+	Schema      string         // component schema of the success body; "" means a free-form object
+	Status      int            // success status; 0 means 200
+	Also        map[int]string // further success statuses and their body schemas
+	Errors      []int          // problem statuses besides 401 (token routes) and 500
+}
+
+// successStatus is the status a route answers with when it succeeds.
+func (o operation) successStatus() int {
+	if o.Status == 0 {
+		return http.StatusOK
+	}
+	return o.Status
 }
 
 type param struct {
@@ -29,9 +43,12 @@ type param struct {
 func ref(kind, name string) obj { return obj{"$ref": "#/components/" + kind + "/" + name} }
 
 var problemResponses = map[int]string{
-	400: "the request is invalid; errors names the offending parameters",
+	400: "the request is invalid; errors names the offending parameters or body fields (as JSON paths)",
 	401: "no valid API token (WWW-Authenticate: Bearer)",
 	404: "not found, or outside the token's institution",
+	409: "the resource's state forbids it (task claimed by a person, task already closed, …)",
+	413: "the request body is too large",
+	415: "the request body must be JSON (Content-Type: application/json)",
 	500: "internal error; detail carries the request id",
 	503: "the service behind this route is unavailable",
 }
@@ -84,13 +101,19 @@ func openAPIDocument(table []route, version string) []byte {
 }
 
 func operationObject(rt route) obj {
-	body := obj{"type": "object"}
-	if rt.Op.Schema != "" {
-		body = ref("schemas", rt.Op.Schema)
+	success := func(status int, schema string) obj {
+		body := obj{"type": "object"}
+		if schema != "" {
+			body = ref("schemas", schema)
+		}
+		return obj{"description": http.StatusText(status), "content": obj{"application/json": obj{"schema": body}}}
 	}
 	resp := obj{
-		"200": obj{"description": "OK", "content": obj{"application/json": obj{"schema": body}}},
-		"500": ref("responses", "Problem500"),
+		strconv.Itoa(rt.Op.successStatus()): success(rt.Op.successStatus(), rt.Op.Schema),
+		"500":                               ref("responses", "Problem500"),
+	}
+	for st, schema := range rt.Op.Also {
+		resp[strconv.Itoa(st)] = success(st, schema)
 	}
 	if !rt.Public {
 		resp["401"] = ref("responses", "Problem401")
@@ -99,6 +122,13 @@ func operationObject(rt route) obj {
 		resp[strconv.Itoa(st)] = ref("responses", "Problem"+strconv.Itoa(st))
 	}
 	op := obj{"operationId": rt.Op.ID, "summary": rt.Op.Summary, "responses": resp}
+	if rt.Op.Description != "" {
+		op["description"] = rt.Op.Description
+	}
+	if rt.Op.Body != "" {
+		op["requestBody"] = obj{"required": true,
+			"content": obj{"application/json": obj{"schema": ref("schemas", rt.Op.Body)}}}
+	}
 	if rt.Public {
 		op["security"] = []obj{}
 	}
@@ -117,6 +147,12 @@ func operationObject(rt route) obj {
 }
 
 func schemas() obj {
+	all := baseSchemas()
+	maps.Copy(all, coreSchemas())
+	return all
+}
+
+func baseSchemas() obj {
 	id := obj{"type": "integer", "format": "int64"}
 	str := obj{"type": "string"}
 	date := obj{"type": "string", "format": "date"}

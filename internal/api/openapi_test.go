@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -86,7 +87,7 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 			t.Errorf("%s: public=%t but security=%v", key, rt.Public, sec)
 		}
 		resp := op["responses"].(map[string]any)
-		if resp["200"] == nil || (!rt.Public && resp["401"] == nil) {
+		if resp[strconv.Itoa(rt.Op.successStatus())] == nil || (!rt.Public && resp["401"] == nil) {
 			t.Errorf("%s: responses %v", key, resp)
 		}
 	}

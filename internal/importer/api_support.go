@@ -1,0 +1,56 @@
+package importer
+
+import (
+	"context"
+	"slices"
+
+	"suifang/internal/access"
+	"suifang/internal/errs"
+	"suifang/internal/intake"
+)
+
+// ImportEach stores msgs like ImportStream does — same routing, patient
+// archive, planning, import batch and audit entry — but each message in a
+// transaction of its own, and calls fn after each with what that message
+// alone did: a Report whose counters are 0 or 1 and whose Rejects holds its
+// reject, if any. The JSON API's bulk upload answers per item from it. An
+// error from fn stops the import (the batch is marked failed) and is
+// returned. The returned Report covers the whole call; any other error means
+// storage failed.
+func (s *Service) ImportEach(ctx context.Context, p *access.Principal, opt Options, msgs []intake.Message, fn func(i int, r Report) error) (*Report, error) {
+	if !p.HasAny(access.SysAdmin, access.Quality, access.Agent, access.Integration) {
+		return nil, errs.New(errs.Forbidden, "import_forbidden", "you may not import discharges")
+	}
+	opt.BatchSize = 1 // a flush per message: its effect is the difference of the counters
+	opt.KeepRejects = max(opt.KeepRejects, len(msgs), 1)
+	start := s.now()
+	rep := &Report{Filename: opt.Filename, Format: opt.Format}
+	im := &run{s: s, p: p, opt: opt, rep: rep, routes: map[string]*route{}}
+	if err := im.begin(ctx); err != nil {
+		return nil, err
+	}
+	var perr error
+	for i, m := range msgs {
+		before, nrej := *rep, len(rep.Rejects)
+		if err := im.add(ctx, m); err != nil {
+			perr = storeErr(err)
+			break
+		}
+		one := Report{BatchID: rep.BatchID, Filename: rep.Filename, Format: rep.Format,
+			Messages: rep.Messages - before.Messages, New: rep.New - before.New, Updated: rep.Updated - before.Updated,
+			Unchanged: rep.Unchanged - before.Unchanged, Cancelled: rep.Cancelled - before.Cancelled,
+			TasksCreated: rep.TasksCreated - before.TasksCreated, TasksCancelled: rep.TasksCancelled - before.TasksCancelled,
+			Skipped: rep.Skipped - before.Skipped, Rejected: rep.Rejected - before.Rejected,
+			Rejects: slices.Clone(rep.Rejects[nrej:])}
+		if fn != nil {
+			if perr = fn(i, one); perr != nil {
+				break
+			}
+		}
+	}
+	rep.Duration = s.now().Sub(start)
+	if ferr := im.finish(ctx, perr); ferr != nil && perr == nil {
+		perr = ferr
+	}
+	return rep, perr
+}
