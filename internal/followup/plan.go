@@ -175,9 +175,16 @@ func (pl *Planner) Apply(ctx context.Context, tx *sql.Tx, ch *patient.Change) (R
 	}
 	if ch.Updated && ch.PrevStatus == patient.Discharged {
 		// A08 moved the stay to another department or ward: open tasks follow.
-		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET department_id = CASE WHEN assignee_role = $1 THEN $2 ELSE $3 END,
-			updated_at = $4 WHERE encounter_id = $5 AND status = $6`,
-			string(access.Nurse), deptFor(access.Nurse, enc), deptFor(access.Doctor, enc), now, enc.ID, Open); err != nil {
+		// Two statements, not one CASE of parameters: PostgreSQL types an
+		// all-parameter CASE as text and refuses it for a bigint column.
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET department_id = $1, updated_at = $2
+			WHERE encounter_id = $3 AND status = $4 AND assignee_role = $5`,
+			deptFor(access.Nurse, enc), now, enc.ID, Open, string(access.Nurse)); err != nil {
+			return res, fmt.Errorf("followup: move tasks: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET department_id = $1, updated_at = $2
+			WHERE encounter_id = $3 AND status = $4 AND assignee_role <> $5`,
+			deptFor(access.Doctor, enc), now, enc.ID, Open, string(access.Nurse)); err != nil {
 			return res, fmt.Errorf("followup: move tasks: %w", err)
 		}
 	}
@@ -196,14 +203,15 @@ func (pl *Planner) Apply(ctx context.Context, tx *sql.Tx, ch *patient.Change) (R
 	}
 	for _, t := range PlanFor(rule, enc, ch.Patient, pl.cal) {
 		r, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (institution_id, encounter_id, patient_id, rule_id, rule_version,
-			step_key, level, purpose, assignee_role, department_id, channel, satisfaction, earliest_date, due_date, next_date,
-			status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$13,$15,$16,$16)
+			step_key, level, purpose, assignee_role, department_id, channel, satisfaction, first_contact, earliest_date, due_date,
+			next_date, status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$14,$16,$17,$17)
 			ON CONFLICT (encounter_id, step_key) DO UPDATE SET status = excluded.status, earliest_date = excluded.earliest_date,
 				due_date = excluded.due_date, next_date = excluded.next_date, department_id = excluded.department_id,
 				close_reason = '', closed_at = 0, attempts = 0, claimed_by = 0, claimed_at = 0, updated_at = excluded.updated_at
 			WHERE followup_tasks.status = 'cancelled' AND followup_tasks.close_reason IN ('encounter_admitted', 'encounter_cancelled')`,
 			enc.InstitutionID, enc.ID, enc.PatientID, rule.ID, rule.Version, t.Step.Key, t.Step.Level, t.Step.Purpose,
-			string(t.Step.Role), t.DepartmentID, t.Step.Channel, t.Step.Satisfaction, t.Earliest.String(), t.Due.String(), Open, now)
+			string(t.Step.Role), t.DepartmentID, t.Step.Channel, t.Step.Satisfaction, t.Step.FirstContact, t.Earliest.String(),
+			t.Due.String(), Open, now)
 		if err != nil {
 			return res, fmt.Errorf("followup: create task: %w", err)
 		}
@@ -276,8 +284,9 @@ func (s *Service) ReapplyRule(ctx context.Context, p *access.Principal, ruleID i
 			} else {
 				_, err = tx.ExecContext(ctx, `UPDATE followup_tasks SET rule_version=$1, level=$2, purpose=$3, assignee_role=$4, channel=$5,
 					satisfaction=$6, earliest_date=$7, due_date=$8, next_date = CASE WHEN attempts = 0 THEN $7 ELSE next_date END,
-					updated_at=$9 WHERE id=$10`, r.Version, planned.Step.Level, planned.Step.Purpose, string(planned.Step.Role),
-					planned.Step.Channel, planned.Step.Satisfaction, planned.Earliest.String(), planned.Due.String(), now, x.id)
+					updated_at=$9, first_contact=$11 WHERE id=$10`, r.Version, planned.Step.Level, planned.Step.Purpose, string(planned.Step.Role),
+					planned.Step.Channel, planned.Step.Satisfaction, planned.Earliest.String(), planned.Due.String(), now, x.id,
+					planned.Step.FirstContact)
 			}
 			if err != nil {
 				return fmt.Errorf("followup: reapply task %d: %w", x.id, err)

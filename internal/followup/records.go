@@ -147,7 +147,7 @@ func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int6
 		}
 		// The first completed follow-up of the stay meets its first-contact task.
 		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3
-			WHERE encounter_id = $4 AND status = $5 AND step_key = $6`, Done, "first_contact_met:"+rec.Number, now, t.EncounterID, Open, "FIRST"); err != nil {
+			WHERE encounter_id = $4 AND status = $5 AND first_contact = $6`, Done, "first_contact_met:"+rec.Number, now, t.EncounterID, Open, true); err != nil {
 			return fmt.Errorf("followup: first contact: %w", err)
 		}
 		if in.Satisfaction == Dissatisfied || in.OpinionProblem {
@@ -220,6 +220,8 @@ func (s *Service) appendRecord(ctx context.Context, tx *sql.Tx, p *access.Princi
 	day := rec.At.In(loc).Format("20060102")
 	prefix := "SF-" + code + "-" + day + "-"
 	var last string
+	// Indexed by (institution_id, number): codes may contain "-", so the
+	// prefix alone could reach another institution's numbers.
 	err = tx.QueryRowContext(ctx, `SELECT number FROM followup_records WHERE institution_id = $1 AND number >= $2 AND number < $3
 		ORDER BY number DESC LIMIT 1`, rec.InstitutionID, prefix, prefix+"~").Scan(&last)
 	seq := 1
@@ -385,9 +387,22 @@ func (s *Service) Cases(ctx context.Context, p *access.Principal, inst int64) ([
 	if !p.TouchesInstitution(inst) {
 		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT c.id, c.institution_id, c.department_id, c.record_id, r.number, c.patient_id, p.name,
+	q := `SELECT c.id, c.institution_id, c.department_id, c.record_id, r.number, c.patient_id, p.name,
 		c.kind, c.summary, c.status, c.created_at FROM followup_cases c JOIN followup_records r ON r.id = c.record_id
-		JOIN patients p ON p.id = c.patient_id WHERE c.institution_id = $1 ORDER BY c.created_at DESC, c.id DESC LIMIT 500`, inst)
+		JOIN patients p ON p.id = c.patient_id WHERE c.institution_id = $1`
+	args := []any{inst}
+	if !p.SeesInstitution(inst) {
+		// Filter in SQL so the limit below applies to the caller's own cases.
+		var ids []string
+		for _, g := range p.Grants {
+			if g.InstitutionID == inst && g.DepartmentID != 0 {
+				args = append(args, g.DepartmentID)
+				ids = append(ids, fmt.Sprintf("$%d", len(args)))
+			}
+		}
+		q += ` AND c.department_id IN (` + strings.Join(ids, ",") + `)`
+	}
+	rows, err := s.db.R().QueryContext(ctx, q+` ORDER BY c.created_at DESC, c.id DESC LIMIT 500`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("followup: cases: %w", err)
 	}

@@ -170,7 +170,11 @@ func (s *Service) where(p *access.Principal, f Filter, today calendar.Date) (str
 		for _, r := range roles {
 			rs = append(rs, arg(string(r)))
 		}
-		conds = append(conds, "(t.assignee_role IN ("+strings.Join(rs, ",")+") OR t.assignee_id = "+arg(p.UserID)+")")
+		own := ""
+		if p.UserID != 0 {
+			own = " OR t.assignee_id = " + arg(p.UserID)
+		}
+		conds = append(conds, "(t.assignee_role IN ("+strings.Join(rs, ",")+")"+own+")")
 	}
 	if f.Level != 0 {
 		conds = append(conds, "t.level = "+arg(f.Level))
@@ -192,6 +196,9 @@ func tabCond(tab Tab, today string, me int64, args *[]any) string {
 	case TabUpcoming:
 		return "t.status = " + arg(Open) + " AND t.next_date > " + arg(today)
 	case TabMine:
+		if me == 0 {
+			return "1 = 0" // integrations and the system hold no claims
+		}
 		m := arg(me)
 		return "t.status = " + arg(Open) + " AND (t.claimed_by = " + m + " OR t.assignee_id = " + m + ")"
 	case TabDone:
@@ -388,8 +395,15 @@ func (s *Service) Attempt(ctx context.Context, p *access.Principal, taskID int64
 		reason := ""
 		switch in.Outcome {
 		case NoAnswer, Busy:
-			if res.Attempts >= s.policy.MaxNoAnswer {
-				res.Status, reason = Unreachable, "no_answer_"+fmt.Sprint(res.Attempts)
+			// Only unanswered calls count towards "unreachable"; a reached
+			// call that did not finish the follow-up is not a failed try.
+			var missed int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM contact_attempts WHERE task_id = $1 AND outcome IN ($2, $3)`,
+				t.ID, NoAnswer, Busy).Scan(&missed); err != nil {
+				return fmt.Errorf("followup: count attempts: %w", err)
+			}
+			if missed >= s.policy.MaxNoAnswer {
+				res.Status, reason = Unreachable, "no_answer_"+fmt.Sprint(missed)
 			} else {
 				res.Next = cal.AddWorkingDays(today, 1)
 			}

@@ -224,30 +224,46 @@ func (s *Service) Apply(ctx context.Context, tx *sql.Tx, inst int64, depts Depar
 		return nil, err
 	}
 	now := store.Micros(s.now())
-	pat, err := s.upsertPatient(ctx, tx, inst, m, now)
-	if err != nil {
-		return nil, err
-	}
+	// Every check that can refuse the message runs before anything is
+	// written: the importer rejects the message and goes on in the same
+	// transaction, so a refusal must leave no half-applied patient behind.
 	enc, err := s.encounterByVisit(ctx, tx, inst, m.Encounter.VisitNumber)
 	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	cancel := m.Event == intake.CancelAdmit || m.Event == intake.CancelDischarge
+	if enc == nil && cancel {
+		return nil, &errs.Error{Kind: errs.NotFound, Code: "unknown_visit", Msg: "cancellation for a visit number Suifang has never received",
+			Fields: map[string]string{"visit_number": "unknown"}}
+	}
+	if enc != nil {
+		var owner int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM patients WHERE institution_id = $1 AND mrn = $2`, inst, m.Patient.MRN).Scan(&owner)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("patient: read patient: %w", err)
+		}
+		if owner != enc.PatientID {
+			return nil, invalid("visit_number", "this visit number already belongs to another patient (MRN differs)")
+		}
+	}
+	pat, err := s.upsertPatient(ctx, tx, inst, m, now)
+	if err != nil {
 		return nil, err
 	}
 	ch := &Change{Patient: pat}
 	if enc != nil {
 		ch.PrevStatus = enc.Status
-		if enc.PatientID != pat.ID {
-			return nil, invalid("visit_number", "this visit number already belongs to another patient (MRN differs)")
-		}
 	}
-	switch m.Event {
-	case intake.CancelAdmit, intake.CancelDischarge:
-		if enc == nil {
-			return nil, &errs.Error{Kind: errs.NotFound, Code: "unknown_visit", Msg: "cancellation for a visit number Suifang has never received",
-				Fields: map[string]string{"visit_number": "unknown"}}
-		}
+	if cancel {
+		// A11 cancels the stay. A13 takes back a discharge: the patient is
+		// back in hospital; for a stay that is not discharged (a re-sent
+		// A13) it changes nothing.
 		status := Cancelled
-		if m.Event == intake.CancelDischarge && enc.Status == Discharged {
-			status = Admitted // the patient is back in hospital; the discharge never happened
+		if m.Event == intake.CancelDischarge {
+			status = enc.Status
+			if enc.Status == Discharged {
+				status = Admitted
+			}
 		}
 		if status != enc.Status {
 			if _, err := tx.ExecContext(ctx, `UPDATE encounters SET status = $1, updated_at = $2 WHERE id = $3`, status, now, enc.ID); err != nil {

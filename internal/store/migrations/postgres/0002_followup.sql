@@ -91,6 +91,7 @@ CREATE TABLE followup_tasks (
     assignee_id      BIGINT NOT NULL DEFAULT 0,
     channel          TEXT    NOT NULL,
     satisfaction     BOOLEAN NOT NULL DEFAULT FALSE,
+    first_contact    BOOLEAN NOT NULL DEFAULT FALSE,
     earliest_date    TEXT    NOT NULL,
     due_date         TEXT    NOT NULL,
     next_date        TEXT    NOT NULL,
@@ -150,6 +151,7 @@ CREATE TABLE followup_records (
     hash                TEXT    NOT NULL
 );
 CREATE INDEX followup_records_chain ON followup_records(institution_id, id);
+CREATE INDEX followup_records_number ON followup_records(institution_id, number);
 CREATE INDEX followup_records_task ON followup_records(task_id);
 CREATE FUNCTION followup_records_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'followup_records is append-only'; END $$;
