@@ -137,13 +137,22 @@ func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int6
 			return err
 		}
 		now := store.Micros(s.now())
-		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3,
-			attempts = attempts + 1 WHERE id = $4`, Done, "record:"+rec.Number, now, t.ID); err != nil {
-			return fmt.Errorf("followup: close task: %w", err)
+		// The call that produced the record is a reached contact, unless the
+		// agent already logged it as reached before filling in the form.
+		var lastOutcome string
+		err = tx.QueryRowContext(ctx, `SELECT outcome FROM contact_attempts WHERE task_id = $1 ORDER BY id DESC LIMIT 1`, t.ID).Scan(&lastOutcome)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("followup: last attempt: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_attempts (institution_id, task_id, patient_id, user_id, at, channel, outcome, note)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, t.InstitutionID, t.ID, t.PatientID, p.UserID, now, in.Channel, Reached, rec.Number); err != nil {
-			return fmt.Errorf("followup: log reached: %w", err)
+		if lastOutcome != Reached {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_attempts (institution_id, task_id, patient_id, user_id, at, channel, outcome, note)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, t.InstitutionID, t.ID, t.PatientID, p.UserID, now, in.Channel, Reached, rec.Number); err != nil {
+				return fmt.Errorf("followup: log reached: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3,
+			attempts = (SELECT COUNT(*) FROM contact_attempts WHERE task_id = $4) WHERE id = $4`, Done, "record:"+rec.Number, now, t.ID); err != nil {
+			return fmt.Errorf("followup: close task: %w", err)
 		}
 		// The first completed follow-up of the stay meets its first-contact task.
 		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3

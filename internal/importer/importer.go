@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
@@ -238,9 +239,7 @@ func (im *run) reject(ctx context.Context, rj intake.Reject) error {
 	if len(im.rep.Rejects) < im.opt.KeepRejects {
 		im.rep.Rejects = append(im.rep.Rejects, rj)
 	}
-	if len(rj.Raw) > 2000 {
-		rj.Raw = rj.Raw[:2000]
-	}
+	rj.Raw = clip(rj.Raw, 2000)
 	im.rejbuf = append(im.rejbuf, rj)
 	if len(im.rejbuf) >= im.opt.BatchSize {
 		return im.flush(ctx)
@@ -429,8 +428,8 @@ func (im *run) rejectMsg(m intake.Message, e *errs.Error) {
 	for f := range e.Fields {
 		field = f
 	}
-	rj := intake.Reject{Line: m.Line, Source: m.Source, Field: field, Reason: e.Msg,
-		Raw: fmt.Sprintf("visit=%s mrn=%s", m.Encounter.VisitNumber, m.Patient.MRN)}
+	rj := intake.Reject{Line: m.Line, Source: clip(m.Source, 200), Field: field, Reason: clip(e.Msg, 500),
+		Raw: clip(fmt.Sprintf("visit=%s mrn=%s", m.Encounter.VisitNumber, m.Patient.MRN), 2000)}
 	im.rep.Messages--
 	im.rep.Rejected++
 	if len(im.rep.Rejects) < im.opt.KeepRejects {
@@ -489,4 +488,17 @@ func parseXLSX(r io.Reader, name string, sink intake.Sink) error {
 	}
 	_, err = intake.ParseXLSX(f, n, name, sink)
 	return err
+}
+
+// clip cuts s to at most n bytes on a character boundary and makes it valid
+// UTF-8: PostgreSQL refuses broken text, which would fail the whole import.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

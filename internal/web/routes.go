@@ -53,6 +53,29 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/tokens", s.private(s.tokenCreate))
 	m.HandleFunc("POST /admin/tokens/{id}/revoke", s.private(s.tokenRevoke))
 
+	// Follow-up: worklist, task page and its actions, cases, imports, rules.
+	m.HandleFunc("GET /followup", s.private(s.worklist))
+	m.HandleFunc("GET /followup/next", s.private(s.taskNext))
+	m.HandleFunc("GET /followup/cases", s.private(s.casesPage))
+	m.HandleFunc("GET /followup/tasks/{id}", s.private(s.taskPage))
+	m.HandleFunc("POST /followup/tasks/{id}/claim", s.private(s.taskClaim))
+	m.HandleFunc("POST /followup/tasks/{id}/release", s.private(s.taskRelease))
+	m.HandleFunc("POST /followup/tasks/{id}/reveal", s.private(s.taskReveal))
+	m.HandleFunc("POST /followup/tasks/{id}/dial", s.private(s.taskDial))
+	m.HandleFunc("POST /followup/tasks/{id}/attempts", s.private(s.taskAttempt))
+	m.HandleFunc("POST /followup/tasks/{id}/record", s.private(s.taskRecord))
+	m.HandleFunc("GET /imports", s.private(s.importsPage))
+	m.HandleFunc("POST /imports", s.private(s.importRun))
+	m.HandleFunc("GET /imports/template.csv", s.private(s.importTemplate))
+	m.HandleFunc("GET /imports/{id}", s.private(s.importReport))
+	m.HandleFunc("GET /imports/{id}/rejects.csv", s.private(s.importRejects))
+	m.HandleFunc("GET /admin/rules", s.private(s.rulesPage))
+	m.HandleFunc("GET /admin/rules/new", s.private(s.ruleNew))
+	m.HandleFunc("POST /admin/rules", s.private(s.ruleCreate))
+	m.HandleFunc("GET /admin/rules/{id}", s.private(s.ruleEdit))
+	m.HandleFunc("POST /admin/rules/{id}", s.private(s.ruleUpdate))
+	m.HandleFunc("POST /admin/rules/{id}/reapply", s.private(s.ruleReapply))
+
 	m.HandleFunc("/", s.public(s.notFound))
 }
 

@@ -1,0 +1,155 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"suifang/internal/access"
+	"suifang/internal/errs"
+	"suifang/internal/intake"
+	"suifang/internal/store"
+)
+
+// Batch is one import run as it was recorded: who ran it, when, and what it
+// did. InstitutionID is 0 when the file fed several institutions.
+type Batch struct {
+	ID            int64
+	InstitutionID int64
+	UserID        int64
+	Filename      string
+	Format        string
+	Status        string // running, done, failed
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	Messages      int
+	New           int
+	Updated       int
+	Cancelled     int
+	TasksCreated  int
+	Rejects       int
+	Skipped       int
+}
+
+// Unchanged is the number of usable messages that changed nothing.
+func (b *Batch) Unchanged() int { return max(0, b.Messages-b.New-b.Updated-b.Cancelled) }
+
+const batchCols = `id, institution_id, user_id, filename, format, status, started_at, finished_at, messages, encounters_new,
+	encounters_upd, cancelled, tasks_created, rejects, skipped`
+
+func scanBatch(sc interface{ Scan(...any) error }) (*Batch, error) {
+	b := &Batch{}
+	var started, finished int64
+	if err := sc.Scan(&b.ID, &b.InstitutionID, &b.UserID, &b.Filename, &b.Format, &b.Status, &started, &finished,
+		&b.Messages, &b.New, &b.Updated, &b.Cancelled, &b.TasksCreated, &b.Rejects, &b.Skipped); err != nil {
+		return nil, err
+	}
+	b.StartedAt, b.FinishedAt = store.Time(started), store.Time(finished)
+	return b, nil
+}
+
+// mayReadImports admits the people who run imports: administrators,
+// quality staff and the service centre.
+func mayReadImports(p *access.Principal) error {
+	if !p.HasAny(access.SysAdmin, access.Quality, access.Agent) {
+		return errs.New(errs.Forbidden, "import_forbidden", "you may not see discharge imports")
+	}
+	return nil
+}
+
+// batchScope is the SQL condition for the batches p may see: every batch
+// for a global principal; otherwise the ones p ran and the ones that fed an
+// institution p sees as a whole. A batch spanning several institutions
+// (institution 0) is its runner's and the administrators'.
+func batchScope(p *access.Principal, args *[]any) string {
+	if p.Global {
+		return "1 = 1"
+	}
+	*args = append(*args, p.UserID)
+	conds := []string{fmt.Sprintf("user_id = $%d", len(*args))}
+	var ids []string
+	seen := map[int64]bool{}
+	for _, g := range p.Grants {
+		if g.DepartmentID != 0 || seen[g.InstitutionID] {
+			continue
+		}
+		seen[g.InstitutionID] = true
+		*args = append(*args, g.InstitutionID)
+		ids = append(ids, fmt.Sprintf("$%d", len(*args)))
+	}
+	if len(ids) > 0 {
+		conds = append(conds, "institution_id IN ("+strings.Join(ids, ",")+")")
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// Batches lists the most recent imports p may see, newest first.
+func (s *Service) Batches(ctx context.Context, p *access.Principal, limit int) ([]Batch, error) {
+	if err := mayReadImports(p); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var args []any
+	where := batchScope(p, &args)
+	args = append(args, limit)
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+batchCols+` FROM import_batches WHERE `+where+
+		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("importer: list batches: %w", err)
+	}
+	defer rows.Close()
+	var out []Batch
+	for rows.Next() {
+		b, err := scanBatch(rows)
+		if err != nil {
+			return nil, fmt.Errorf("importer: scan batch: %w", err)
+		}
+		out = append(out, *b)
+	}
+	return out, rows.Err()
+}
+
+// Batch returns one import p may see.
+func (s *Service) Batch(ctx context.Context, p *access.Principal, id int64) (*Batch, error) {
+	if err := mayReadImports(p); err != nil {
+		return nil, err
+	}
+	args := []any{id}
+	where := batchScope(p, &args)
+	b, err := scanBatch(s.db.R().QueryRowContext(ctx, `SELECT `+batchCols+` FROM import_batches WHERE id = $1 AND `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "batch_not_found", "no such import")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("importer: read batch: %w", err)
+	}
+	return b, nil
+}
+
+// Rejects lists every row or message an import could not use, in file
+// order, for the report and the rejects download.
+func (s *Service) Rejects(ctx context.Context, p *access.Principal, batchID int64) ([]intake.Reject, error) {
+	if _, err := s.Batch(ctx, p, batchID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT line, source, field, reason, raw FROM import_rejects
+		WHERE batch_id = $1 ORDER BY line, source`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("importer: list rejects: %w", err)
+	}
+	defer rows.Close()
+	var out []intake.Reject
+	for rows.Next() {
+		var rj intake.Reject
+		if err := rows.Scan(&rj.Line, &rj.Source, &rj.Field, &rj.Reason, &rj.Raw); err != nil {
+			return nil, fmt.Errorf("importer: scan reject: %w", err)
+		}
+		out = append(out, rj)
+	}
+	return out, rows.Err()
+}
