@@ -45,6 +45,10 @@ document.documentElement.classList.add("js");
   // Task page: c claim, 1–7 outcome, r record form, n next task. After a
   // refused form, the first marked field gets the focus.
   if (document.querySelector('[data-kbd="task"]')) {
+    if (location.hash === "#record") { // after "reached": straight to the record form
+      var first = document.querySelector("#record-form input:not([type=hidden]), #record-form textarea");
+      if (first) { first.focus(); }
+    }
     var bad = document.querySelector('form [aria-invalid="true"]');
     if (bad) {
       if (bad.tagName === "FIELDSET") { bad = bad.querySelector("input, select, textarea") || bad; }
@@ -88,11 +92,13 @@ document.documentElement.classList.add("js");
       });
       xhr.upload.addEventListener("load", function () { bar.removeAttribute("value"); });
       xhr.addEventListener("load", function () {
-        if (xhr.status < 400 && xhr.responseURL && xhr.responseURL.indexOf("/imports/") > 0) {
-          window.location = xhr.responseURL;
-        } else {
-          document.open(); document.write(xhr.responseText); document.close();
+        // Show the page the request already fetched (the report, with its
+        // one-time notice) instead of fetching it again, which would lose
+        // the notice; the address bar follows.
+        if (xhr.status < 400 && xhr.responseURL && window.history && history.replaceState) {
+          history.replaceState(null, "", xhr.responseURL);
         }
+        document.open(); document.write(xhr.responseText); document.close();
       });
       xhr.addEventListener("error", function () { form.submit(); });
       xhr.open("POST", form.action);
