@@ -54,6 +54,8 @@ func commands() []command {
 		{"user", "manage staff accounts (add, list, passwd, unlock)", cmdUser},
 		{"institution", "manage institutions (add, list)", cmdInstitution},
 		{"import", "import discharges (CSV, Excel, HL7 v2, FHIR R4)", cmdImport},
+		{"export", "export follow-up tasks (NDJSON for machines, CSV for people)", cmdExport},
+		{"gen", "generate synthetic discharges (CSV) for demos and load tests", cmdGen},
 		{"keys", "generate patient-data encryption keys", cmdKeys},
 		{"token", "API tokens for integrations (add)", cmdToken},
 		{"calendar", "working-day calendar (add-workdays, is-workday, import, export)", cmdCalendar},

@@ -496,11 +496,13 @@ func TestServeGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, c, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--demo"}) }()
+	go func() {
+		done <- run(ctx, c, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--demo", "--demo-history-days", "3"})
+	}()
 
 	urlRE := regexp.MustCompile(`running at (http://127\.0\.0\.1:\d+/)`)
 	var base string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for base == "" {
 		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]

@@ -48,6 +48,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", def.Addr, "listen address")
 	fs.StringVar(&cfg.MLLPAddr, "mllp-addr", "", "HL7 v2 MLLP listen address for ADT messages from the HIS, e.g. :2575 (off when empty)")
 	fs.BoolVar(&demo, "demo", false, "create the demo hospital group and accounts (once) and print the logins")
+	fs.IntVar(&cfg.DemoHistoryDays, "demo-history-days", 0, "days of generated discharges and follow-up history the demo holds (0: 90; -1: none)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long in-flight requests may finish at shutdown")
 	fs.IntVar(&cfg.Auth.MaxFailures, "lockout-attempts", def.Auth.MaxFailures, "failed logins before an account locks")

@@ -44,6 +44,9 @@ type Config struct {
 	Version  string
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
 	Now func() time.Time
+	// DemoHistoryDays is how many days of discharges and follow-up history
+	// SeedDemo creates (0: 90; negative: none).
+	DemoHistoryDays int
 }
 
 // DefaultConfig returns the documented defaults.

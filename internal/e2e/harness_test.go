@@ -52,6 +52,7 @@ func startOn(t *testing.T, dsn string, demo bool) *server {
 	cfg.IndexKey = base64.StdEncoding.EncodeToString([]byte("suifang-e2e-test-index-key-32byt"))
 	clk := clock.NewFake(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC)) // 10:00 in Beijing, a Wednesday
 	cfg.Now = clk.Now
+	cfg.DemoHistoryDays = 7 // a week of discharges and follow-ups keeps every test server quick
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
