@@ -157,7 +157,7 @@ type Result struct {
 // discharges too, their passed deadlines shown as overdue); a cancelled
 // discharge or admission cancels every open task it created; re-sending a
 // discharge creates nothing twice (one task per encounter and step key).
-func (pl *Planner) Apply(ctx context.Context, tx *sql.Tx, ch *patient.Change) (Result, error) {
+func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Change) (Result, error) {
 	var res Result
 	enc := ch.Encounter
 	now := store.Micros(pl.s.now())

@@ -98,6 +98,7 @@ type Report struct {
 // route caches what one institution needs during an import.
 type route struct {
 	inst    *org.Institution
+	loc     *time.Location // loaded once: LoadLocation per row showed in profiles
 	depts   deptMap
 	cal     *calendar.Calendar
 	planner *followup.Planner
@@ -326,7 +327,7 @@ func (im *run) routeByCode(ctx context.Context, code string) (*route, error) {
 	if !im.p.SeesInstitution(inst.ID) {
 		return nil, errs.Field("facility", "out_of_scope", fmt.Sprintf("institution %q is outside your data scope", code))
 	}
-	rt := &route{inst: inst, depts: deptMap{}}
+	rt := &route{inst: inst, depts: deptMap{}, loc: inst.Location()}
 	deps, err := im.s.org.Departments(ctx, access.System(), inst.ID)
 	if err != nil {
 		return nil, err
@@ -365,13 +366,14 @@ func (im *run) flush(ctx context.Context) error {
 		}
 		routes[i] = rt
 	}
-	err := im.s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
+		tx := im.s.db.Stmts(sqlTx) // each statement compiled once, not per row
 		for i, m := range im.batch {
 			rt := routes[i]
 			if rt == nil {
 				continue
 			}
-			ch, err := im.s.patients.Apply(ctx, tx, rt.inst.ID, rt.depts, rt.inst.Location(), m)
+			ch, err := im.s.patients.Apply(ctx, tx, rt.inst.ID, rt.depts, rt.loc, m)
 			if err != nil {
 				if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
 					im.rejectMsg(m, e)

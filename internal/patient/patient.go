@@ -219,7 +219,7 @@ func validate(m *intake.Message) error {
 // creates the patient by MRN, creates or updates the encounter by visit
 // number, and applies cancellations. Applying the same message twice changes
 // nothing the second time. loc is the institution's zone for local dates.
-func (s *Service) Apply(ctx context.Context, tx *sql.Tx, inst int64, depts Departments, loc *time.Location, m intake.Message) (*Change, error) {
+func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts Departments, loc *time.Location, m intake.Message) (*Change, error) {
 	if err := validate(&m); err != nil {
 		return nil, err
 	}
@@ -352,7 +352,7 @@ func diagJSON(d []intake.Diagnosis) string {
 	return string(b)
 }
 
-func insertEncounter(ctx context.Context, tx *sql.Tx, e *Encounter, now int64) error {
+func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (institution_id, patient_id, visit_number, status, department_id, ward_id,
 		dept_code, dept_name, ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date,
 		diagnoses, primary_icd, surgery, outcome, created_at, updated_at)
@@ -366,7 +366,7 @@ func insertEncounter(ctx context.Context, tx *sql.Tx, e *Encounter, now int64) e
 	return nil
 }
 
-func updateEncounter(ctx context.Context, tx *sql.Tx, e *Encounter, now int64) error {
+func updateEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE encounters SET status=$1, department_id=$2, ward_id=$3, dept_code=$4, dept_name=$5,
 		ward_code=$6, ward_name=$7, attending_doctor=$8, responsible_nurse=$9, admitted_at=$10, discharged_at=$11,
 		discharge_date=$12, diagnoses=$13, primary_icd=$14, surgery=$15, outcome=$16, updated_at=$17 WHERE id=$18`,
@@ -388,7 +388,7 @@ func dateText(d calendar.Date) string {
 
 // upsertPatient finds the patient by institution + MRN and refreshes the
 // data the message carries (empty fields never erase stored ones).
-func (s *Service) upsertPatient(ctx context.Context, tx *sql.Tx, inst int64, m intake.Message, now int64) (*Patient, error) {
+func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int64, m intake.Message, now int64) (*Patient, error) {
 	in := m.Patient
 	cur, err := s.byMRN(ctx, tx, inst, in.MRN)
 	if err != nil && !errs.Is(err, errs.NotFound) {
