@@ -112,6 +112,10 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Worklists read many index pages: a 64 MiB page cache and memory-mapped
+	// reads keep them out of read(2) calls.
+	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "mmap_size(1073741824)")
 	base := "file:" + path + "?"
 	// Writers take the lock at BEGIN so two writers never deadlock upgrading
 	// from a read lock; readers use plain deferred transactions.

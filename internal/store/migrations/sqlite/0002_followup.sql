@@ -105,7 +105,10 @@ CREATE TABLE followup_tasks (
     closed_at        INTEGER NOT NULL DEFAULT 0,
     UNIQUE (encounter_id, step_key)
 );
-CREATE INDEX followup_tasks_worklist ON followup_tasks(institution_id, status, department_id, next_date);
+-- Covers the worklist's tab counts and filters, so counting a tab reads the
+-- index only, never the table.
+CREATE INDEX followup_tasks_worklist ON followup_tasks(institution_id, status, due_date, next_date, department_id,
+    assignee_role, level, channel, claimed_by, assignee_id);
 CREATE INDEX followup_tasks_assignee ON followup_tasks(assignee_id, status, next_date);
 CREATE INDEX followup_tasks_patient ON followup_tasks(patient_id);
 
