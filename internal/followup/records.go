@@ -228,18 +228,15 @@ func (s *Service) appendRecord(ctx context.Context, tx *sql.Tx, p *access.Princi
 	rec.UserID, rec.Actor = p.UserID, p.Username
 	day := rec.At.In(loc).Format("20060102")
 	prefix := "SF-" + code + "-" + day + "-"
-	var last string
-	// Indexed by (institution_id, number): codes may contain "-", so the
-	// prefix alone could reach another institution's numbers.
-	err = tx.QueryRowContext(ctx, `SELECT number FROM followup_records WHERE institution_id = $1 AND number >= $2 AND number < $3
-		ORDER BY number DESC LIMIT 1`, rec.InstitutionID, prefix, prefix+"~").Scan(&last)
-	seq := 1
-	if err == nil {
-		n, _ := strconv.Atoi(strings.TrimPrefix(last, prefix))
-		seq = n + 1
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	// Records are never deleted, so the day's count gives the next
+	// sequence; counting (not taking the largest) stays right past 9999,
+	// where "%04d" widens and text order would break.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_records WHERE institution_id = $1 AND number >= $2 AND number < $3`,
+		rec.InstitutionID, prefix, prefix+"~").Scan(&n); err != nil {
 		return fmt.Errorf("followup: number: %w", err)
 	}
+	seq := n + 1
 	rec.Number = fmt.Sprintf("%s%04d", prefix, seq)
 	rec.PrevHash = genesis
 	err = tx.QueryRowContext(ctx, `SELECT hash FROM followup_records WHERE institution_id = $1 ORDER BY id DESC LIMIT 1`, rec.InstitutionID).Scan(&rec.PrevHash)
