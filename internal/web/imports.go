@@ -165,7 +165,16 @@ func (s *Server) importRun(w http.ResponseWriter, r *http.Request, q *req) error
 	if rep == nil {
 		return formErr(errs.Field("file", "no_import_file", "choose the discharge file to import"))
 	}
-	return s.redirect(w, r, "/imports/"+strconv.FormatInt(rep.BatchID, 10), "import_done")
+	to := "/imports/" + strconv.FormatInt(rep.BatchID, 10)
+	if r.Header.Get("X-Suifang-Upload") == "1" {
+		// The progress script sends the file itself; it navigates to the
+		// report, so the one-time notice is kept for that page load.
+		s.setFlash(w, "import_done")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, err := io.WriteString(w, to)
+		return err
+	}
+	return s.redirect(w, r, to, "import_done")
 }
 
 // importOptions checks the form's choices before any row is read.

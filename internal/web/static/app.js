@@ -92,16 +92,19 @@ document.documentElement.classList.add("js");
       });
       xhr.upload.addEventListener("load", function () { bar.removeAttribute("value"); });
       xhr.addEventListener("load", function () {
-        // Show the page the request already fetched (the report, with its
-        // one-time notice) instead of fetching it again, which would lose
-        // the notice; the address bar follows.
-        if (xhr.status < 400 && xhr.responseURL && window.history && history.replaceState) {
-          history.replaceState(null, "", xhr.responseURL);
+        // On success the server answers with the report's address (not a
+        // redirect, which the request would follow and so use up the
+        // report's one-time notice); errors come back as a page to show.
+        var to = xhr.responseText;
+        if (xhr.status === 200 && to.indexOf("/imports/") === 0 && to.length < 64) {
+          window.location = to;
+        } else {
+          document.open(); document.write(xhr.responseText); document.close();
         }
-        document.open(); document.write(xhr.responseText); document.close();
       });
       xhr.addEventListener("error", function () { form.submit(); });
       xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-Suifang-Upload", "1");
       xhr.send(new FormData(form));
     });
   }
