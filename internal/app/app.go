@@ -30,9 +30,11 @@ import (
 // Config is everything a deployment can set. cmd/suifang fills it from flags
 // and SUIFANG_* environment variables.
 type Config struct {
-	DB              string        // SQLite file path or postgres:// URL
-	Addr            string        // listen address for serve
-	MLLPAddr        string        // HL7 v2 MLLP listen address; "" = off
+	DB              string // SQLite file path or postgres:// URL
+	Addr            string // listen address for serve
+	MLLPAddr        string // HL7 v2 MLLP listen address; "" = off
+	CTIURL          string // click-to-call hook of the telephony system; "" = tel: links only
+	CTIToken        string
 	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
@@ -115,7 +117,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Patients = patient.New(db, a.Audit, keys, index, cfg.Now)
-	a.Followup = followup.New(db, a.Audit, a.Patients, cfg.Now, log, cfg.Followup, nil)
+	var dialer followup.Dialer
+	if cfg.CTIURL != "" {
+		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
+	}
+	a.Followup = followup.New(db, a.Audit, a.Patients, cfg.Now, log, cfg.Followup, dialer)
 	a.Importer = importer.New(db, a.Audit, a.Org, a.Calendar, a.Patients, a.Followup, cfg.Now, log)
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer,
