@@ -6,7 +6,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/org"
@@ -95,34 +95,23 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db, ready: make(chan struct{})}
-	a.Audit = audit.New(db, cfg.Now)
-	a.Auth, err = auth.New(db, a.Audit, cfg.Now, cfg.Auth, log)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	// The org service and the calendar service need each other: a new
-	// institution gets the statutory calendar in the same transaction, and the
-	// calendar reads an institution's hours. The hook closes over a.Calendar.
-	a.Org = org.New(db, a.Audit, cfg.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
-		if err := a.Calendar.SeedInstitution(ctx, tx, id); err != nil {
-			return err
-		}
-		return a.Followup.SeedInstitution(ctx, tx, id)
-	})
-	a.Calendar = caldb.New(db, a.Audit, a.Org, cfg.Now)
 	keys, index, err := loadKeys(cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.Patients = patient.New(db, a.Audit, keys, index, cfg.Now)
 	var dialer followup.Dialer
 	if cfg.CTIURL != "" {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
-	a.Followup = followup.New(db, a.Audit, a.Patients, cfg.Now, log, cfg.Followup, dialer)
-	a.Importer = importer.New(db, a.Audit, a.Org, a.Calendar, a.Patients, a.Followup, cfg.Now, log)
+	sv, err := core.Build(db, core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
+		Keys: keys, Index: index, Dialer: dialer})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
+	a.Patients, a.Followup, a.Importer = sv.Patients, sv.Followup, sv.Importer
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})

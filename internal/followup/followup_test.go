@@ -12,9 +12,11 @@ import (
 
 	"suifang/internal/access"
 	"suifang/internal/audit"
+	"suifang/internal/auth"
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
 	"suifang/internal/clock"
+	"suifang/internal/core"
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
@@ -55,14 +57,6 @@ type env struct {
 func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	e := &env{t: t, db: db, clk: clock.NewFake(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC))}
-	e.au = audit.New(db, e.clk.Now)
-	e.org = org.New(db, e.au, e.clk.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
-		if err := e.cdb.SeedInstitution(ctx, tx, id); err != nil {
-			return err
-		}
-		return e.fu.SeedInstitution(ctx, tx, id)
-	})
-	e.cdb = caldb.New(db, e.au, e.org, e.clk.Now)
 	keys, err := pii.ParseKeyring("t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
 	if err != nil {
 		t.Fatal(err)
@@ -71,9 +65,12 @@ func setup(t *testing.T, db *store.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pat = patient.New(db, e.au, keys, index, e.clk.Now)
-	e.fu = followup.New(db, e.au, e.pat, e.clk.Now, nil, followup.DefaultPolicy(), nil)
-	e.imp = importer.New(db, e.au, e.org, e.cdb, e.pat, e.fu, e.clk.Now, nil)
+	sv, err := core.Build(db, core.Options{Now: e.clk.Now, Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Keys: keys, Index: index})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.au, e.org, e.cdb, e.pat, e.fu = sv.Audit, sv.Org, sv.Calendar, sv.Patients, sv.Followup
+	e.imp = sv.Importer
 	e.inst, err = e.org.CreateInstitution(ctx, access.System(), org.InstitutionInput{Code: "H1", Name: "第一医院"})
 	if err != nil {
 		t.Fatal(err)
