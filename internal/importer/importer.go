@@ -159,21 +159,12 @@ func (s *Service) Import(ctx context.Context, p *access.Principal, r io.Reader, 
 // ImportStream stores the messages that produce sends to its sink: the
 // file import, the demo seed and the data generator all come through here.
 func (s *Service) ImportStream(ctx context.Context, p *access.Principal, opt Options, produce func(intake.Sink) error) (*Report, error) {
-	if !p.HasAny(access.SysAdmin, access.Quality, access.Agent, access.Integration) {
-		return nil, errs.New(errs.Forbidden, "import_forbidden", "you may not import discharges")
-	}
-	if opt.BatchSize <= 0 {
-		opt.BatchSize = 500
-	}
-	if opt.KeepRejects <= 0 {
-		opt.KeepRejects = 1000
-	}
 	start := s.now()
-	rep := &Report{Filename: opt.Filename, Format: opt.Format}
-	im := &run{s: s, p: p, opt: opt, rep: rep, routes: map[string]*route{}}
-	if err := im.begin(ctx); err != nil {
+	im, err := s.newRun(ctx, p, opt)
+	if err != nil {
 		return nil, err
 	}
+	rep := im.rep
 	sink := intake.Sink{
 		Message: func(m intake.Message) error { return storeErr(im.add(ctx, m)) },
 		Reject:  func(rj intake.Reject) error { return storeErr(im.reject(ctx, rj)) },
@@ -209,6 +200,25 @@ func storeErr(err error) error {
 		return nil
 	}
 	return &storeError{err}
+}
+
+// newRun checks who may import, fills option defaults and records the
+// start of an import batch: the beginning every import entry point shares.
+func (s *Service) newRun(ctx context.Context, p *access.Principal, opt Options) (*run, error) {
+	if !p.HasAny(access.SysAdmin, access.Quality, access.Agent, access.Integration) {
+		return nil, errs.New(errs.Forbidden, "import_forbidden", "you may not import discharges")
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 500
+	}
+	if opt.KeepRejects <= 0 {
+		opt.KeepRejects = 1000
+	}
+	im := &run{s: s, p: p, opt: opt, rep: &Report{Filename: opt.Filename, Format: opt.Format}, routes: map[string]*route{}}
+	if err := im.begin(ctx); err != nil {
+		return nil, err
+	}
+	return im, nil
 }
 
 // run is one import in progress.
