@@ -197,21 +197,14 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 	}
 	// A new discharge, or one re-sent after a cancellation: tasks the
 	// cancellation closed open again with fresh windows; all others stay.
-	rule := Choose(pl.rules, FactsOf(enc, ch.Patient))
-	if rule == nil {
-		return res, nil
-	}
-	for _, t := range PlanFor(rule, enc, ch.Patient, pl.cal) {
-		r, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (institution_id, encounter_id, patient_id, rule_id, rule_version,
-			step_key, level, purpose, assignee_role, department_id, channel, satisfaction, first_contact, earliest_date, due_date,
-			next_date, status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$14,$16,$17,$17)
+	rule, plan := pl.plan(ch)
+	for _, t := range plan {
+		r, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (`+taskInsertCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
 			ON CONFLICT (encounter_id, step_key) DO UPDATE SET status = excluded.status, earliest_date = excluded.earliest_date,
 				due_date = excluded.due_date, next_date = excluded.next_date, department_id = excluded.department_id,
 				close_reason = '', closed_at = 0, attempts = 0, claimed_by = 0, claimed_at = 0, updated_at = excluded.updated_at
 			WHERE followup_tasks.status = 'cancelled' AND followup_tasks.close_reason IN ('encounter_admitted', 'encounter_cancelled')`,
-			enc.InstitutionID, enc.ID, enc.PatientID, rule.ID, rule.Version, t.Step.Key, t.Step.Level, t.Step.Purpose,
-			string(t.Step.Role), t.DepartmentID, t.Step.Channel, t.Step.Satisfaction, t.Step.FirstContact, t.Earliest.String(),
-			t.Due.String(), Open, now)
+			taskArgs(enc, rule, t, now)...)
 		if err != nil {
 			return res, fmt.Errorf("followup: create task: %w", err)
 		}
@@ -219,6 +212,61 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 		res.Created += int(n)
 	}
 	return res, nil
+}
+
+// plan is the rule and the tasks a discharge gets (none without a rule).
+func (pl *Planner) plan(ch *patient.Change) (*Rule, []Planned) {
+	rule := Choose(pl.rules, FactsOf(ch.Encounter, ch.Patient))
+	if rule == nil {
+		return nil, nil
+	}
+	return rule, PlanFor(rule, ch.Encounter, ch.Patient, pl.cal)
+}
+
+// taskInsertCols are the columns taskArgs fills, in order.
+const taskInsertCols = `institution_id, encounter_id, patient_id, rule_id, rule_version, step_key, level, purpose, assignee_role,
+	department_id, channel, satisfaction, first_contact, earliest_date, due_date, next_date, status, created_at, updated_at`
+
+func taskArgs(enc *patient.Encounter, rule *Rule, t Planned, now int64) []any {
+	return []any{enc.InstitutionID, enc.ID, enc.PatientID, rule.ID, rule.Version, t.Step.Key, t.Step.Level, t.Step.Purpose,
+		string(t.Step.Role), t.DepartmentID, t.Step.Channel, t.Step.Satisfaction, t.Step.FirstContact, t.Earliest.String(),
+		t.Due.String(), t.Earliest.String(), Open, now, now}
+}
+
+// taskRows per multi-row INSERT: 19 parameters each.
+const taskRows = 250
+
+// ApplyNew plans the stays patient.Bulk just created, with one multi-row
+// INSERT per taskRows tasks instead of one upsert per task: a new stay has
+// no tasks yet, so nothing can conflict. Results are in the order of chs.
+func (pl *Planner) ApplyNew(ctx context.Context, tx store.Querier, chs []*patient.Change) ([]Result, error) {
+	res := make([]Result, len(chs))
+	now := store.Micros(pl.s.now())
+	var args []any
+	for i, ch := range chs {
+		enc := ch.Encounter
+		if !ch.Created || enc.Status != patient.Discharged {
+			continue // an admission gets its plan when its discharge arrives
+		}
+		if !pl.SkipBefore.IsZero() && enc.DischargeDate.Before(pl.SkipBefore) {
+			res[i].Skipped = true
+			continue
+		}
+		rule, plan := pl.plan(ch)
+		for _, t := range plan {
+			args = append(args, taskArgs(enc, rule, t, now)...)
+		}
+		res[i].Created = len(plan)
+	}
+	const cols = 19
+	err := store.Chunks(len(args)/cols, taskRows, func(lo, hi int) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (`+taskInsertCols+`) VALUES `+pl.s.db.Values(hi-lo, cols),
+			args[lo*cols:hi*cols]...); err != nil {
+			return fmt.Errorf("followup: create tasks: %w", err)
+		}
+		return nil
+	})
+	return res, err
 }
 
 // deptFor is the department a step's task belongs to: nurses work by ward,

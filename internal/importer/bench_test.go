@@ -39,7 +39,7 @@ import (
 	"suifang/internal/store/storetest"
 )
 
-const benchBatch = 500 // the importer's default batch
+const benchBatch = 2000
 
 // benchConfig is b.N discharges over a year for H01, whose departments
 // benchOrg creates.

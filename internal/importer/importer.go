@@ -72,7 +72,7 @@ type Options struct {
 	// SkipOlderThanDays > 0: discharges older than this many days are stored
 	// but get no follow-up plan (for a go-live backlog). 0 plans everything.
 	SkipOlderThanDays int
-	BatchSize         int            // messages per transaction (500)
+	BatchSize         int            // messages per transaction (2000)
 	Progress          func(done int) // called after each batch
 	KeepRejects       int            // how many rejects the report carries (1000)
 }
@@ -209,7 +209,7 @@ func (s *Service) newRun(ctx context.Context, p *access.Principal, opt Options) 
 		return nil, errs.New(errs.Forbidden, "import_forbidden", "you may not import discharges")
 	}
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 500
+		opt.BatchSize = 2000
 	}
 	if opt.KeepRejects <= 0 {
 		opt.KeepRejects = 1000
@@ -378,12 +378,54 @@ func (im *run) flush(ctx context.Context) error {
 	}
 	err := im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
 		tx := im.s.db.Stmts(sqlTx) // each statement compiled once, not per row
+		// New patients' new stays go in multi-row statements (patient.Bulk);
+		// anything else through Apply, after the institution's pending rows
+		// are written so Apply sees them.
+		bulks := map[*route]*patient.Bulk{}
+		flushBulk := func(rt *route) error {
+			b := bulks[rt]
+			if b == nil || b.Pending() == 0 {
+				return nil
+			}
+			chs, err := b.Flush(ctx, tx)
+			if err != nil {
+				return err
+			}
+			res, err := rt.planner.ApplyNew(ctx, tx, chs)
+			if err != nil {
+				return err
+			}
+			for i, ch := range chs {
+				im.count(ch, res[i])
+			}
+			return nil
+		}
 		for i, m := range im.batch {
 			rt := routes[i]
 			if rt == nil {
 				continue
 			}
-			ch, err := im.s.patients.Apply(ctx, tx, rt.inst.ID, rt.depts, rt.loc, m)
+			b := bulks[rt]
+			if b == nil {
+				b = im.s.patients.NewBulk(rt.inst.ID, rt.depts, rt.loc)
+				var mine []intake.Message
+				for j, other := range im.batch {
+					if routes[j] == rt {
+						mine = append(mine, other)
+					}
+				}
+				if err := b.Lookup(ctx, tx, mine); err != nil {
+					return err
+				}
+				bulks[rt] = b
+			}
+			taken, err := b.Add(m)
+			if err == nil && !taken {
+				if err = flushBulk(rt); err != nil {
+					return err
+				}
+				err = im.applyOne(ctx, tx, rt, m)
+			}
 			if err != nil {
 				if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
 					im.rejectMsg(m, e)
@@ -391,11 +433,11 @@ func (im *run) flush(ctx context.Context) error {
 				}
 				return fmt.Errorf("%s: %w", m.Source, err)
 			}
-			res, err := rt.planner.Apply(ctx, tx, ch)
-			if err != nil {
-				return fmt.Errorf("%s: %w", m.Source, err)
+		}
+		for _, rt := range routes {
+			if err := flushBulk(rt); err != nil {
+				return err
 			}
-			im.count(ch, res)
 		}
 		for _, rj := range im.rejbuf {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, line, source, field, reason, raw) VALUES ($1,$2,$3,$4,$5,$6)`,
@@ -412,6 +454,21 @@ func (im *run) flush(ctx context.Context) error {
 	if im.opt.Progress != nil {
 		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
 	}
+	return nil
+}
+
+// applyOne stores a message Bulk declined: a re-sent, updated or cancelled
+// stay, or a known patient's new stay.
+func (im *run) applyOne(ctx context.Context, tx store.Querier, rt *route, m intake.Message) error {
+	ch, err := im.s.patients.Apply(ctx, tx, rt.inst.ID, rt.depts, rt.loc, m)
+	if err != nil {
+		return err
+	}
+	res, err := rt.planner.Apply(ctx, tx, ch)
+	if err != nil {
+		return err
+	}
+	im.count(ch, res)
 	return nil
 }
 

@@ -352,14 +352,22 @@ func diagJSON(d []intake.Diagnosis) string {
 	return string(b)
 }
 
-func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
-	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (institution_id, patient_id, visit_number, status, department_id, ward_id,
-		dept_code, dept_name, ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date,
-		diagnoses, primary_icd, surgery, outcome, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20) RETURNING id`,
-		e.InstitutionID, e.PatientID, e.VisitNumber, e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode,
+// encounterInsertCols are the columns encounterArgs fills, in order.
+const encounterInsertCols = `institution_id, patient_id, visit_number, status, department_id, ward_id,
+	dept_code, dept_name, ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date,
+	diagnoses, primary_icd, surgery, outcome, created_at, updated_at`
+
+// encounterArgs are e's values for encounterInsertCols but the last (updated_at = created_at).
+func encounterArgs(e *Encounter, now int64) []any {
+	return []any{e.InstitutionID, e.PatientID, e.VisitNumber, e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode,
 		e.WardName, e.AttendingDoctor, e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt),
-		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), now).Scan(&e.ID)
+		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), now}
+}
+
+func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20) RETURNING id`,
+		encounterArgs(e, now)...).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("patient: insert encounter: %w", err)
 	}
@@ -427,22 +435,11 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 			return cur, nil
 		}
 	}
-	nid, err := s.keys.Seal(next.NationalID, adNationalID)
+	sl, err := s.seal(next)
 	if err != nil {
-		return nil, fmt.Errorf("patient: seal id: %w", err)
+		return nil, err
 	}
-	phones, err := s.keys.Seal(strings.Join(next.Phones, "\n"), adPhones)
-	if err != nil {
-		return nil, fmt.Errorf("patient: seal phones: %w", err)
-	}
-	addr, err := s.keys.Seal(next.Address, adAddress)
-	if err != nil {
-		return nil, fmt.Errorf("patient: seal address: %w", err)
-	}
-	nidx := ""
-	if next.NationalID != "" {
-		nidx = s.index.Index("national_id", next.NationalID)
-	}
+	nid, phones, addr, nidx := sl.nid, sl.phones, sl.addr, sl.nidx
 	if cur == nil {
 		err = tx.QueryRowContext(ctx, `INSERT INTO patients (institution_id, mrn, name, sex, birth_date, national_id_enc, national_id_idx,
 			phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12) RETURNING id`,
@@ -468,6 +465,28 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 		}
 	}
 	return next, nil
+}
+
+// sealedPII is a patient's identifiers as stored: sealed, plus the blind
+// index of the national ID.
+type sealedPII struct{ nid, nidx, phones, addr string }
+
+func (s *Service) seal(p *Patient) (sealedPII, error) {
+	var out sealedPII
+	var err error
+	if out.nid, err = s.keys.Seal(p.NationalID, adNationalID); err != nil {
+		return out, fmt.Errorf("patient: seal id: %w", err)
+	}
+	if out.phones, err = s.keys.Seal(strings.Join(p.Phones, "\n"), adPhones); err != nil {
+		return out, fmt.Errorf("patient: seal phones: %w", err)
+	}
+	if out.addr, err = s.keys.Seal(p.Address, adAddress); err != nil {
+		return out, fmt.Errorf("patient: seal address: %w", err)
+	}
+	if p.NationalID != "" {
+		out.nidx = s.index.Index("national_id", p.NationalID)
+	}
+	return out, nil
 }
 
 func samePatient(a, b *Patient) bool {

@@ -1,0 +1,138 @@
+package importer_test
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"suifang/internal/importer"
+	"suifang/internal/intake"
+	"suifang/internal/store"
+	"suifang/internal/store/storetest"
+)
+
+// trickyStream is a feed in which later messages depend on earlier ones of
+// the same batch: a readmission, a discharge taken back and re-sent, an
+// admission followed by its discharge, a move, a death, and messages that
+// must be refused. The bulk path must leave exactly what one-by-one
+// application leaves.
+func trickyStream() []intake.Message {
+	at := time.Date(2026, 9, 28, 2, 0, 0, 0, time.UTC)
+	msg := func(ev intake.Event, mrn, name, visit, dept, ward string) intake.Message {
+		m := intake.Message{Event: ev, Patient: intake.Patient{MRN: mrn, Name: name, Phones: []string{"13800138000"}},
+			Encounter: intake.Encounter{VisitNumber: visit, DepartmentCode: dept, WardCode: ward, AdmittedAt: at.AddDate(0, 0, -5)}}
+		if ev == intake.Discharge || ev == intake.Update {
+			m.Encounter.DischargedAt = at
+		}
+		return m
+	}
+	died := msg(intake.Discharge, "M5", "王五", "V6", "0301", "W05")
+	died.Encounter.Outcome = intake.Died
+	msgs := []intake.Message{
+		msg(intake.Discharge, "M1", "张三", "V1", "0301", "W05"),
+		msg(intake.Discharge, "M1", "张三", "V2", "0301", "W05"), // readmission of a patient new in this batch
+		msg(intake.CancelDischarge, "M1", "", "V1", "", ""),    // A13 in the same batch as its A03
+		msg(intake.Discharge, "M1", "张三", "V1", "0301", "W05"), // re-sent: tasks open again
+		msg(intake.Admit, "M2", "李四", "V3", "0301", "W05"),     // admission: no plan yet
+		msg(intake.Discharge, "M2", "李四", "V3", "0301", "W05"), // its discharge: the plan
+		msg(intake.Discharge, "M3", "", "V4", "0301", "W05"),   // refused: no name
+		msg(intake.Discharge, "M4", "赵六", "V1", "0301", "W05"), // refused: V1 belongs to M1
+		msg(intake.CancelAdmit, "M9", "", "V99", "", ""),       // refused: unknown visit
+		msg(intake.Update, "M1", "张三", "V2", "0302", "W05"),    // A08 moves the stay
+		died, // no satisfaction tasks
+		msg(intake.Discharge, "M6", "钱七", "V7", "0301", "W05"), // plain new discharge
+		msg(intake.Discharge, "M6", "钱七", "V7", "0301", "W05"), // re-sent in the same batch: nothing twice
+	}
+	for i := range msgs {
+		msgs[i].Line, msgs[i].Source = i+1, fmt.Sprintf("line %d", i+1)
+	}
+	return msgs
+}
+
+// snapshot is every stay and task as text, independent of row ids.
+func snapshot(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	rows, err := db.R().QueryContext(ctx, `SELECT p.mrn, e.visit_number, e.status, e.dept_code, COALESCE(t.step_key, ''),
+		COALESCE(t.status, ''), COALESCE(t.due_date, ''), COALESCE(t.close_reason, '')
+		FROM encounters e JOIN patients p ON p.id = e.patient_id LEFT JOIN followup_tasks t ON t.encounter_id = e.id
+		ORDER BY e.visit_number, t.step_key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var f [8]string
+		if err := rows.Scan(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Join(f[:], " "))
+	}
+	return out
+}
+
+func TestImporterBulkMatchesOneByOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, _ *store.DB) {
+		engine := "sqlite"
+		if strings.HasSuffix(t.Name(), "postgres") {
+			engine = "postgres"
+		}
+		var snaps [2][]string
+		var reps [2]string
+		for i, batch := range []int{1, 2000} {
+			db := storetest.SQLite(t)
+			if engine == "postgres" {
+				db = storetest.Postgres(t)
+			}
+			e, _ := setup(t, db, "H1")
+			rep, err := e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "tricky", BatchSize: batch}, func(s intake.Sink) error {
+				for _, m := range trickyStream() {
+					if err := s.Message(m); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			snaps[i] = snapshot(t, db)
+			reps[i] = fmt.Sprintf("new=%d updated=%d unchanged=%d cancelled=%d tasks=%d/%d rejected=%d",
+				rep.New, rep.Updated, rep.Unchanged, rep.Cancelled, rep.TasksCreated, rep.TasksCancelled, rep.Rejected)
+		}
+		if !reflect.DeepEqual(snaps[0], snaps[1]) {
+			t.Errorf("one by one:\n%s\nbulk:\n%s", strings.Join(snaps[0], "\n"), strings.Join(snaps[1], "\n"))
+		}
+		if reps[0] != reps[1] {
+			t.Errorf("reports differ: one by one %s, bulk %s", reps[0], reps[1])
+		}
+		// Hand-checked facts, so equal-but-wrong fails too.
+		want := map[string]bool{"rejected=3": true, "new=5": true, "cancelled=1": true}
+		for w := range want {
+			if !strings.Contains(reps[1], w) {
+				t.Errorf("report %s lacks %s", reps[1], w)
+			}
+		}
+		var open, v1open, v6sat int
+		for _, row := range snaps[1] {
+			f := strings.Fields(row)
+			if len(f) >= 6 && f[5] == "open" {
+				open++
+				if f[1] == "V1" {
+					v1open++
+				}
+			}
+			if f[1] == "V6" && f[4] == "L3" {
+				v6sat++
+			}
+		}
+		if v1open == 0 || open == 0 {
+			t.Errorf("re-sent V1 has no open task: %v", snaps[1])
+		}
+		if v6sat != 0 {
+			t.Errorf("a deceased patient got %d satisfaction tasks", v6sat)
+		}
+	})
+}
