@@ -73,8 +73,8 @@ with its reason; all good rows are kept.`)
 }
 
 func printReport(c *cli, r *importer.Report) {
-	fmt.Fprintf(c.stdout, "%s (%s): %d messages, %d new, %d updated, %d unchanged, %d cancelled, %d tasks planned, %d tasks cancelled, %d without plan, %d rejected in %s\n",
-		r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Unchanged, r.Cancelled, r.TasksCreated, r.TasksCancelled, r.Skipped, r.Rejected,
+	fmt.Fprintf(c.stdout, "%s (%s): %d messages, %d new, %d updated, %d unchanged, %d cancelled, %d tasks planned, %d tasks cancelled, %d tasks re-dated, %d without plan, %d rejected in %s\n",
+		r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Unchanged, r.Cancelled, r.TasksCreated, r.TasksCancelled, r.TasksReplanned, r.Skipped, r.Rejected,
 		r.Duration.Round(time.Millisecond))
 	for i, rj := range r.Rejects {
 		if i == 50 {

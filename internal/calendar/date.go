@@ -94,6 +94,9 @@ func (d Date) String() string {
 // like time.Date does.
 func (d Date) AddDays(n int) Date { return fromDayNum(d.dayNum() + n) }
 
+// DaysSince is the number of calendar days from o to d (negative when d is earlier).
+func (d Date) DaysSince(o Date) int { return d.dayNum() - o.dayNum() }
+
 // Weekday returns the day of the week of d.
 func (d Date) Weekday() time.Weekday { return weekdayOf(d.dayNum()) }
 

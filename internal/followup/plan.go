@@ -149,6 +149,7 @@ func (s *Service) NewPlanner(ctx context.Context, inst int64, cal *calendar.Cale
 type Result struct {
 	Created   int
 	Cancelled int
+	Replanned int // open tasks moved to a corrected discharge date
 	Skipped   bool
 }
 
@@ -193,7 +194,14 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 		return res, nil
 	}
 	if !ch.Created && ch.PrevStatus == patient.Discharged {
-		return res, nil // the plan exists already; nothing is made twice
+		// The plan exists already; nothing is made twice. A corrected
+		// discharge date (a re-sent A03 or an A08) moves its open tasks.
+		if ch.Updated && !ch.PrevDischargeDate.IsZero() && ch.PrevDischargeDate != enc.DischargeDate {
+			n, err := pl.replan(ctx, tx, ch)
+			res.Replanned = n
+			return res, err
+		}
+		return res, nil
 	}
 	// A new discharge, or one re-sent after a cancellation: tasks the
 	// cancellation closed open again with fresh windows; all others stay.
@@ -212,6 +220,67 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 		res.Created += int(n)
 	}
 	return res, nil
+}
+
+// replan moves the open tasks of a stay whose discharge date changed. A
+// task whose rule is unchanged since it was planned gets the window that
+// rule gives the new date; a task made by a rule edited since keeps its
+// own window length, shifted by the same number of days (an edited rule
+// never rewrites a plan silently; ReapplyRule does that on purpose). A task
+// already being worked keeps its next contact date.
+func (pl *Planner) replan(ctx context.Context, tx store.Querier, ch *patient.Change) (int, error) {
+	enc := ch.Encounter
+	rows, err := tx.QueryContext(ctx, `SELECT id, rule_id, rule_version, step_key, earliest_date, due_date, next_date, attempts
+		FROM followup_tasks WHERE encounter_id = $1 AND status = $2`, enc.ID, Open)
+	if err != nil {
+		return 0, fmt.Errorf("followup: replan: %w", err)
+	}
+	type moved struct {
+		id                  int64
+		earliest, due, next calendar.Date
+	}
+	var todo []moved
+	shift := enc.DischargeDate.DaysSince(ch.PrevDischargeDate)
+	for rows.Next() {
+		var id, ruleID int64
+		var version, attempts int
+		var key, e, d, n string
+		if err := rows.Scan(&id, &ruleID, &version, &key, &e, &d, &n, &attempts); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("followup: replan: %w", err)
+		}
+		oldE, _ := calendar.ParseDate(e)
+		oldD, _ := calendar.ParseDate(d)
+		next, _ := calendar.ParseDate(n)
+		m := moved{id: id, earliest: oldE.AddDays(shift), due: pl.cal.NextWorkingDay(oldD.AddDays(shift))}
+		for _, r := range pl.rules {
+			if r.ID != ruleID || r.Version != version {
+				continue
+			}
+			for _, t := range PlanFor(r, enc, ch.Patient, pl.cal) {
+				if t.Step.Key == key {
+					m.earliest, m.due = t.Earliest, t.Due
+				}
+			}
+		}
+		m.next = m.earliest
+		if attempts > 0 && m.earliest.Before(next) {
+			m.next = next
+		}
+		todo = append(todo, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("followup: replan: %w", err)
+	}
+	now := store.Micros(pl.s.now())
+	for _, m := range todo {
+		if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET earliest_date = $1, due_date = $2, next_date = $3, updated_at = $4
+			WHERE id = $5`, m.earliest.String(), m.due.String(), m.next.String(), now, m.id); err != nil {
+			return 0, fmt.Errorf("followup: replan: %w", err)
+		}
+	}
+	return len(todo), nil
 }
 
 // plan is the rule and the tasks a discharge gets (none without a rule).

@@ -36,7 +36,8 @@ func (s *Service) ImportEach(ctx context.Context, p *access.Principal, opt Optio
 			Messages: rep.Messages - before.Messages, New: rep.New - before.New, Updated: rep.Updated - before.Updated,
 			Unchanged: rep.Unchanged - before.Unchanged, Cancelled: rep.Cancelled - before.Cancelled,
 			TasksCreated: rep.TasksCreated - before.TasksCreated, TasksCancelled: rep.TasksCancelled - before.TasksCancelled,
-			Skipped: rep.Skipped - before.Skipped, Rejected: rep.Rejected - before.Rejected,
+			TasksReplanned: rep.TasksReplanned - before.TasksReplanned,
+			Skipped:        rep.Skipped - before.Skipped, Rejected: rep.Rejected - before.Rejected,
 			Rejects: slices.Clone(rep.Rejects[nrej:])}
 		if fn != nil {
 			if perr = fn(i, one); perr != nil {

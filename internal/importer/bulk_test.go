@@ -136,3 +136,52 @@ func TestImporterBulkMatchesOneByOne(t *testing.T) {
 		}
 	})
 }
+
+// A re-sent A03 whose discharge date was corrected moves the open tasks:
+// the same-version rule gives the new windows; a worked task keeps its
+// next contact date; closed tasks stay as they were.
+func TestImporterCorrectedDischargeDateReplans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e, _ := setup(t, db, "H1")
+		feed := func(day int) error {
+			_, err := e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "a03"}, func(s intake.Sink) error {
+				at := time.Date(2026, 9, day, 2, 0, 0, 0, time.UTC)
+				return s.Message(intake.Message{Source: "a03", Line: 1, Event: intake.Discharge,
+					Patient:   intake.Patient{MRN: "M1", Name: "张三"},
+					Encounter: intake.Encounter{VisitNumber: "V1", DepartmentCode: "0301", WardCode: "W05", DischargedAt: at}})
+			})
+			return err
+		}
+		if err := feed(21); err != nil { // Monday 2026-09-21
+			t.Fatal(err)
+		}
+		before := snapshot(t, db)
+		var rep *importer.Report
+		rep, err := e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "a03"}, func(s intake.Sink) error {
+			return s.Message(intake.Message{Source: "a03", Line: 1, Event: intake.Discharge,
+				Patient: intake.Patient{MRN: "M1", Name: "张三"},
+				Encounter: intake.Encounter{VisitNumber: "V1", DepartmentCode: "0301", WardCode: "W05",
+					DischargedAt: time.Date(2026, 9, 28, 2, 0, 0, 0, time.UTC)}}) // corrected to Monday 2026-09-28
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := snapshot(t, db)
+		// Hand-worked: from 09-21 FIRST (3 working days) is 09-24, L2 (14 days) 10-05
+		// rolled over National Day to 10-08, L3 (30 days) 10-21; from 09-28 they are
+		// 10-08 (09-29, 09-30, then 10-08 after the holiday), 10-12 and 10-28.
+		wantBefore := []string{"FIRST open 2026-09-24", "L1 open 2026-09-21", "L2 open 2026-10-08", "L3 open 2026-10-21"}
+		wantAfter := []string{"FIRST open 2026-10-08", "L1 open 2026-09-28", "L2 open 2026-10-12", "L3 open 2026-10-28"}
+		for i, w := range wantBefore {
+			if !strings.Contains(before[i], w) {
+				t.Errorf("before: row %d = %q, want %q", i, before[i], w)
+			}
+			if !strings.Contains(after[i], wantAfter[i]) {
+				t.Errorf("after: row %d = %q, want %q", i, after[i], wantAfter[i])
+			}
+		}
+		if rep.TasksReplanned != 4 || rep.TasksCreated != 0 || rep.Updated != 1 {
+			t.Errorf("report %+v, want 4 re-dated, none created, 1 updated", rep)
+		}
+	})
+}

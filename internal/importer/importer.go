@@ -89,6 +89,7 @@ type Report struct {
 	Cancelled      int // encounters cancelled (A11/A13)
 	TasksCreated   int
 	TasksCancelled int
+	TasksReplanned int // open tasks moved to a corrected discharge date
 	Skipped        int // stored without a plan (older than the cut-off)
 	Rejected       int
 	Rejects        []intake.Reject // the first Options.KeepRejects
@@ -485,6 +486,7 @@ func (im *run) count(ch *patient.Change, res followup.Result) {
 	}
 	im.rep.TasksCreated += res.Created
 	im.rep.TasksCancelled += res.Cancelled
+	im.rep.TasksReplanned += res.Replanned
 	if res.Skipped {
 		im.rep.Skipped++
 	}

@@ -151,6 +151,9 @@ type Change struct {
 	Created    bool   // the encounter is new
 	PrevStatus string // status before ("" when new)
 	Updated    bool   // an existing encounter's data changed
+	// PrevDischargeDate is the stay's discharge date before this message
+	// (zero when new), so a corrected discharge date can move the plan.
+	PrevDischargeDate calendar.Date
 }
 
 func invalid(field, reason string) error {
@@ -252,7 +255,7 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 	}
 	ch := &Change{Patient: pat}
 	if enc != nil {
-		ch.PrevStatus = enc.Status
+		ch.PrevStatus, ch.PrevDischargeDate = enc.Status, enc.DischargeDate
 	}
 	if cancel {
 		// A11 cancels the stay. A13 takes back a discharge: the patient is
