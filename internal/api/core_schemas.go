@@ -62,6 +62,7 @@ func coreSchemas() obj {
 			"discharged_at":     obj{"type": "string", "format": "date-time", "description": "required for a discharge"},
 			"diagnoses":         array(ref("schemas", "Diagnosis")),
 			"surgery":           boolean,
+			"procedures":        obj{"type": "array", "items": str, "maxItems": 20, "description": "operation names (手术名称); any marks surgery"},
 			"outcome":           obj{"type": "string", "enum": outcomes},
 		}),
 		"EncounterMessage": input([]string{"event", "patient", "encounter"}, obj{
@@ -133,7 +134,7 @@ func coreSchemas() obj {
 		}),
 		"Encounter": object([]string{"visit_number", "status", "patient", "department_id", "department_code", "department_name",
 			"ward_id", "ward_code", "ward_name", "attending_doctor", "responsible_nurse", "admitted_at", "discharged_at",
-			"discharge_date", "diagnoses", "surgery", "outcome", "tasks"}, obj{
+			"discharge_date", "diagnoses", "surgery", "procedures", "outcome", "tasks"}, obj{
 			"visit_number":      str,
 			"status":            encStatus,
 			"patient":           ref("schemas", "MaskedPatient"),
@@ -150,6 +151,7 @@ func coreSchemas() obj {
 			"discharge_date":    obj{"type": []string{"string", "null"}, "format": "date", "description": "local date in the institution's zone"},
 			"diagnoses":         array(ref("schemas", "Diagnosis")),
 			"surgery":           boolean,
+			"procedures":        array(str),
 			"outcome":           obj{"type": []string{"string", "null"}, "enum": []any{"cured", "improved", "not_cured", "died", "other", nil}},
 			"tasks":             array(ref("schemas", "Task")),
 		}),

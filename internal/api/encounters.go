@@ -56,6 +56,7 @@ type encounterIn struct {
 	DischargedAt     string          `json:"discharged_at"`
 	Diagnoses        []diagnosisJSON `json:"diagnoses"`
 	Surgery          bool            `json:"surgery"`
+	Procedures       []string        `json:"procedures"`
 	Outcome          string          `json:"outcome"`
 }
 
@@ -95,7 +96,7 @@ func (in *encounterMessage) message(line int) (intake.Message, error) {
 	}
 	m.Encounter = intake.Encounter{VisitNumber: strings.TrimSpace(e.VisitNumber), DepartmentCode: e.DepartmentCode,
 		DepartmentName: e.DepartmentName, WardCode: e.WardCode, WardName: e.WardName, AttendingDoctor: e.AttendingDoctor,
-		ResponsibleNurse: e.ResponsibleNurse, Surgery: e.Surgery, Outcome: intake.Outcome(e.Outcome)}
+		ResponsibleNurse: e.ResponsibleNurse, Surgery: e.Surgery || len(e.Procedures) > 0, Procedures: e.Procedures, Outcome: intake.Outcome(e.Outcome)}
 	if m.Encounter.VisitNumber == "" {
 		fe.add(errs.Field("encounter.visit_number", "missing_visit_number", "encounter.visit_number (住院流水号) is required"))
 	}
@@ -422,6 +423,7 @@ type encounterJSON struct {
 	DischargeDate    *string           `json:"discharge_date"`
 	Diagnoses        []diagnosisJSON   `json:"diagnoses"`
 	Surgery          bool              `json:"surgery"`
+	Procedures       []string          `json:"procedures"`
 	Outcome          *string           `json:"outcome"`
 	Tasks            []taskJSON        `json:"tasks"`
 }
@@ -452,7 +454,7 @@ func (s *server) getEncounter(r *http.Request, p *access.Principal) (any, error)
 		WardID: optID(enc.WardID), WardCode: enc.WardCode, WardName: enc.WardName,
 		AttendingDoctor: enc.AttendingDoctor, ResponsibleNurse: enc.ResponsibleNurse,
 		AdmittedAt: optTime(enc.AdmittedAt), DischargedAt: optTime(enc.DischargedAt), DischargeDate: optDate(enc.DischargeDate),
-		Diagnoses: []diagnosisJSON{}, Surgery: enc.Surgery, Outcome: optString(string(enc.Outcome)), Tasks: []taskJSON{}}
+		Diagnoses: []diagnosisJSON{}, Surgery: enc.Surgery, Procedures: append([]string{}, enc.Procedures...), Outcome: optString(string(enc.Outcome)), Tasks: []taskJSON{}}
 	if j.Patient.Phones == nil {
 		j.Patient.Phones = []string{}
 	}

@@ -185,3 +185,36 @@ func TestImporterCorrectedDischargeDateReplans(t *testing.T) {
 		}
 	})
 }
+
+// Operation names survive both write paths: a new stay (bulk) and an A08
+// that changes them (Apply).
+func TestImporterKeepsProcedures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e, ids := setup(t, db, "H1")
+		at := time.Date(2026, 9, 28, 2, 0, 0, 0, time.UTC)
+		send := func(ev intake.Event, procs ...string) {
+			t.Helper()
+			_, err := e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "p"}, func(s intake.Sink) error {
+				return s.Message(intake.Message{Source: "p", Line: 1, Event: ev, Patient: intake.Patient{MRN: "M1", Name: "张三"},
+					Encounter: intake.Encounter{VisitNumber: "V1", DepartmentCode: "0301", DischargedAt: at, Procedures: procs}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(want ...string) {
+			t.Helper()
+			enc, err := e.pat.EncounterByVisit(ctx, sysadmin(), ids["H1"], "V1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(enc.Procedures, want) || !enc.Surgery {
+				t.Errorf("procedures %q surgery %v, want %q", enc.Procedures, enc.Surgery, want)
+			}
+		}
+		send(intake.Discharge, "阑尾切除术", " 腹腔镜探查术 ")
+		check("阑尾切除术", "腹腔镜探查术")
+		send(intake.Update, "阑尾切除术")
+		check("阑尾切除术")
+	})
+}

@@ -521,8 +521,11 @@ func (p *tblParser) build(line int, rec []string, excel bool) (Message, *tblRowE
 		}
 		enc.Surgery = enc.Surgery || yes
 	}
-	if v, _ = get(tfSurgeryName); v != "" {
+	if v, c = get(tfSurgeryName); v != "" {
 		enc.Surgery = true
+		if enc.Procedures, err = SplitProcedures(v); err != nil {
+			return m, bad(c, err)
+		}
 	}
 	v, c = get(tfOutcome)
 	if enc.Outcome, err = tblParseOutcome(v); err != nil {

@@ -606,3 +606,23 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitProcedures(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+		bad  bool
+	}{
+		{"经皮冠状动脉介入治疗", []string{"经皮冠状动脉介入治疗"}, false},
+		{"阑尾切除术；腹腔镜探查术", []string{"阑尾切除术", "腹腔镜探查术"}, false},
+		{" 甲状腺切除术 ; 气管切开术、 ", []string{"甲状腺切除术", "气管切开术"}, false},
+		{"；；", nil, false},
+		{strings.Repeat("术", 201), nil, true},
+		{strings.Repeat("术；", 21), nil, true},
+	} {
+		got, err := SplitProcedures(c.in)
+		if (err != nil) != c.bad || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("SplitProcedures(%q) = %q, %v; want %q, error %v", c.in, got, err, c.want, c.bad)
+		}
+	}
+}

@@ -139,6 +139,7 @@ type fhirCondition struct {
 
 type fhirProcedure struct {
 	Status    string         `json:"status"`
+	Code      *fhirConcept   `json:"code"`
 	Subject   *fhirReference `json:"subject"`
 	Encounter *fhirReference `json:"encounter"`
 }
@@ -170,6 +171,7 @@ type fhirEntry struct {
 	// Filled while linking.
 	conditions []int // entry indexes of this encounter's conditions
 	surgery    bool
+	procedures []string
 	linked     bool // a Condition/Procedure reached an encounter
 }
 
@@ -504,6 +506,9 @@ func (b *fhirBundle) link() {
 				continue
 			}
 			enc.surgery = true
+			if name := fhirConceptName(e.procedure.Code); name != "" && len(enc.procedures) < maxProcedures {
+				enc.procedures = append(enc.procedures, clipRunes(name, maxProcedureName))
+			}
 		}
 	}
 }
@@ -681,6 +686,7 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 		}
 	}
 	x.Surgery = e.surgery
+	x.Procedures = e.procedures
 	return m, nil
 }
 
@@ -946,6 +952,26 @@ func fhirOutcome(c *fhirConcept) Outcome {
 
 // fhirDiagnosis takes the ICD-10 coding of a Condition (system naming
 // ICD-10 or OID 2.16.840.1.113883.6.3), else the first coding, else text.
+// fhirConceptName is a concept's human name: its text, else the first
+// coding's display, else its code.
+func fhirConceptName(c *fhirConcept) string {
+	if c == nil {
+		return ""
+	}
+	if t := strings.TrimSpace(c.Text); t != "" {
+		return t
+	}
+	for _, cd := range c.Coding {
+		if d := strings.TrimSpace(cd.Display); d != "" {
+			return d
+		}
+	}
+	if len(c.Coding) > 0 {
+		return strings.TrimSpace(c.Coding[0].Code)
+	}
+	return ""
+}
+
 func fhirDiagnosis(c *fhirConcept) (Diagnosis, bool) {
 	if c == nil {
 		return Diagnosis{}, false

@@ -47,7 +47,7 @@ func TestParseFHIRBundle(t *testing.T) {
 			AdmittedAt:   tblCST(2026, 10, 1, 9, 30, 0),
 			DischargedAt: tblCST(2026, 10, 10, 14, 5, 0),
 			Diagnoses:    []Diagnosis{{"I21.0", "急性前壁心肌梗死"}, {"I10", "高血压"}, {"E11.9", "2型糖尿病"}},
-			Surgery:      true, Outcome: Improved,
+			Surgery:      true, Procedures: []string{"经皮冠状动脉介入治疗"}, Outcome: Improved,
 		},
 	}
 	if !reflect.DeepEqual(res.msgs[0], want) {

@@ -162,7 +162,20 @@ func mapHL7(raw []byte) (Message, *Reject) {
 			e.Diagnoses = append(e.Diagnoses, d)
 		}
 	}
-	e.Surgery = m.Segment("PR1") != nil
+	for _, pr := range m.SegmentsNamed("PR1") {
+		e.Surgery = true
+		// PR1-3 is the procedure code (CE/CWE: code^text); PR1-4 the older description.
+		name := hl7Value(pr.Get("3.2"))
+		if name == "" {
+			name = hl7Value(pr.Get("4"))
+		}
+		if name == "" {
+			name = hl7Value(pr.Get("3.1"))
+		}
+		if name != "" && len(e.Procedures) < maxProcedures {
+			e.Procedures = append(e.Procedures, clipRunes(name, maxProcedureName))
+		}
+	}
 	e.Outcome = hl7Outcome(pv1.Field(36).Rep(1))
 	if strings.EqualFold(get("PID-30"), "Y") {
 		e.Outcome = Died

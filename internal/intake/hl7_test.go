@@ -217,6 +217,7 @@ func TestParseHL7ChineseGB18030(t *testing.T) {
 			DischargedAt:     time.Date(2025, 3, 1, 10, 0, 0, 0, cst),
 			Diagnoses:        []Diagnosis{{"I21.0", "急性心肌梗死"}, {"I10", "高血压"}},
 			Surgery:          true,
+			Procedures:       []string{"冠状动脉支架置入术"},
 			Outcome:          Improved,
 		},
 	}

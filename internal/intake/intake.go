@@ -76,6 +76,8 @@ type Encounter struct {
 	DischargedAt     time.Time
 	Diagnoses        []Diagnosis
 	Surgery          bool
+	// Procedures are the operation names (手术名称), when the source gives them.
+	Procedures []string
 	Outcome          Outcome
 }
 

@@ -126,6 +126,7 @@ type Encounter struct {
 	DischargeDate    calendar.Date // local date in the institution's zone
 	Diagnoses        []intake.Diagnosis
 	Surgery          bool
+	Procedures       []string // operation names, when the source gave them
 	Outcome          intake.Outcome
 }
 
@@ -210,6 +211,23 @@ func validate(m *intake.Message) error {
 		phones = append(phones, ph)
 	}
 	p.Phones = phones
+	var procs []string
+	for _, pr := range e.Procedures {
+		if pr = strings.TrimSpace(pr); pr == "" {
+			continue
+		}
+		if utf8.RuneCountInString(pr) > 200 {
+			return invalid("procedures", "a surgery name is longer than 200 characters")
+		}
+		procs = append(procs, pr)
+	}
+	if len(procs) > 20 {
+		return invalid("procedures", "more than 20 surgery names")
+	}
+	e.Procedures = procs
+	if len(procs) > 0 {
+		e.Surgery = true
+	}
 	switch e.Outcome {
 	case "", intake.Cured, intake.Improved, intake.NotCured, intake.Died, intake.Other:
 	default:
@@ -323,7 +341,7 @@ func encounterFrom(inst, patient int64, depts Departments, loc *time.Location, m
 		DeptCode: e.DepartmentCode, DeptName: e.DepartmentName, WardCode: e.WardCode, WardName: e.WardName,
 		AttendingDoctor: e.AttendingDoctor, ResponsibleNurse: e.ResponsibleNurse,
 		AdmittedAt: e.AdmittedAt.UTC().Truncate(time.Microsecond), DischargedAt: e.DischargedAt.UTC().Truncate(time.Microsecond),
-		Diagnoses: e.Diagnoses, Surgery: e.Surgery, Outcome: e.Outcome}
+		Diagnoses: e.Diagnoses, Surgery: e.Surgery, Procedures: e.Procedures, Outcome: e.Outcome}
 	if depts != nil {
 		out.DepartmentID = depts.Resolve(e.DepartmentCode)
 		out.WardID = depts.Resolve(e.WardCode)
@@ -344,7 +362,16 @@ func sameEncounter(a, b *Encounter) bool {
 		a.DeptCode == b.DeptCode && a.DeptName == b.DeptName && a.WardCode == b.WardCode && a.WardName == b.WardName &&
 		a.AttendingDoctor == b.AttendingDoctor && a.ResponsibleNurse == b.ResponsibleNurse &&
 		a.AdmittedAt.Equal(b.AdmittedAt) && a.DischargedAt.Equal(b.DischargedAt) &&
-		string(da) == string(db) && a.Surgery == b.Surgery && a.Outcome == b.Outcome
+		string(da) == string(db) && a.Surgery == b.Surgery && a.Outcome == b.Outcome &&
+		strings.Join(a.Procedures, "\n") == strings.Join(b.Procedures, "\n")
+}
+
+func procJSON(p []string) string {
+	if len(p) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
 }
 
 func diagJSON(d []intake.Diagnosis) string {
@@ -358,18 +385,18 @@ func diagJSON(d []intake.Diagnosis) string {
 // encounterInsertCols are the columns encounterArgs fills, in order.
 const encounterInsertCols = `institution_id, patient_id, visit_number, status, department_id, ward_id,
 	dept_code, dept_name, ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date,
-	diagnoses, primary_icd, surgery, outcome, created_at, updated_at`
+	diagnoses, primary_icd, surgery, outcome, procedures, created_at, updated_at`
 
 // encounterArgs are e's values for encounterInsertCols but the last (updated_at = created_at).
 func encounterArgs(e *Encounter, now int64) []any {
 	return []any{e.InstitutionID, e.PatientID, e.VisitNumber, e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode,
 		e.WardName, e.AttendingDoctor, e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt),
-		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), now}
+		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), procJSON(e.Procedures), now}
 }
 
 func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20) RETURNING id`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21) RETURNING id`,
 		encounterArgs(e, now)...).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("patient: insert encounter: %w", err)
@@ -380,10 +407,10 @@ func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now in
 func updateEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE encounters SET status=$1, department_id=$2, ward_id=$3, dept_code=$4, dept_name=$5,
 		ward_code=$6, ward_name=$7, attending_doctor=$8, responsible_nurse=$9, admitted_at=$10, discharged_at=$11,
-		discharge_date=$12, diagnoses=$13, primary_icd=$14, surgery=$15, outcome=$16, updated_at=$17 WHERE id=$18`,
+		discharge_date=$12, diagnoses=$13, primary_icd=$14, surgery=$15, outcome=$16, procedures=$17, updated_at=$18 WHERE id=$19`,
 		e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode, e.WardName, e.AttendingDoctor,
 		e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt), dateText(e.DischargeDate),
-		diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), now, e.ID)
+		diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), procJSON(e.Procedures), now, e.ID)
 	if err != nil {
 		return fmt.Errorf("patient: update encounter: %w", err)
 	}
@@ -553,15 +580,15 @@ func (s *Service) Get(ctx context.Context, q store.Querier, id int64) (*Patient,
 }
 
 const encounterCols = `id, institution_id, patient_id, visit_number, status, department_id, ward_id, dept_code, dept_name,
-	ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date, diagnoses, surgery, outcome`
+	ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date, diagnoses, surgery, outcome, procedures`
 
 func scanEncounter(sc interface{ Scan(...any) error }) (*Encounter, error) {
 	e := &Encounter{}
 	var adm, dis int64
-	var ddate, diags, outcome string
+	var ddate, diags, outcome, procs string
 	if err := sc.Scan(&e.ID, &e.InstitutionID, &e.PatientID, &e.VisitNumber, &e.Status, &e.DepartmentID, &e.WardID,
 		&e.DeptCode, &e.DeptName, &e.WardCode, &e.WardName, &e.AttendingDoctor, &e.ResponsibleNurse, &adm, &dis, &ddate,
-		&diags, &e.Surgery, &outcome); err != nil {
+		&diags, &e.Surgery, &outcome, &procs); err != nil {
 		return nil, err
 	}
 	e.AdmittedAt, e.DischargedAt, e.Outcome = store.Time(adm), store.Time(dis), intake.Outcome(outcome)
@@ -573,6 +600,12 @@ func scanEncounter(sc interface{ Scan(...any) error }) (*Encounter, error) {
 	}
 	if len(e.Diagnoses) == 0 {
 		e.Diagnoses = nil
+	}
+	if err := json.Unmarshal([]byte(procs), &e.Procedures); err != nil {
+		return nil, fmt.Errorf("patient: encounter %d procedures: %w", e.ID, err)
+	}
+	if len(e.Procedures) == 0 {
+		e.Procedures = nil
 	}
 	return e, nil
 }
