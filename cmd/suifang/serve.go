@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"suifang/internal/app"
+	"suifang/internal/notify"
 )
 
 // dbFlags registers the flags every data command shares.
@@ -59,11 +60,36 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.DurationVar(&cfg.Auth.MaxSessionAge, "session-max-age", def.Auth.MaxSessionAge, "longest a session lasts even when active")
 	fs.IntVar(&cfg.Auth.Password.MinLength, "password-min-length", def.Auth.Password.MinLength, "shortest password allowed")
 	fs.IntVar(&cfg.Auth.Password.MinClasses, "password-min-classes", def.Auth.Password.MinClasses, "character classes a password must mix (1-4)")
+	routes, quiet := "log", def.Notify.Quiet.String()
+	fs.StringVar(&routes, "notify-provider", routes, "outbox provider: log, webhook, or per channel \"sms=webhook,email=smtp,*=log\"")
+	fs.StringVar(&cfg.Notify.Webhook.URL, "notify-webhook-url", "", "webhook provider: POST each message as signed JSON to this URL")
+	fs.StringVar(&cfg.Notify.Webhook.Secret, "notify-webhook-secret", "", "webhook provider: HMAC-SHA256 key for X-Suifang-Signature")
+	fs.DurationVar(&cfg.Notify.Webhook.Timeout, "notify-webhook-timeout", def.Notify.Webhook.Timeout, "webhook provider: time limit per message")
+	fs.StringVar(&cfg.Notify.SMTP.Addr, "notify-smtp-addr", "", "smtp provider: mail relay host:port")
+	fs.StringVar(&cfg.Notify.SMTP.From, "notify-smtp-from", "", "smtp provider: sender address")
+	fs.StringVar(&cfg.Notify.SMTP.User, "notify-smtp-user", "", "smtp provider: user name (PLAIN auth, only over TLS or to localhost)")
+	fs.StringVar(&cfg.Notify.SMTP.Password, "notify-smtp-password", "", "smtp provider: password")
+	fs.StringVar(&quiet, "notify-quiet-hours", quiet, "no patient messages in this institution-local window (HH:MM-HH:MM, or off)")
+	fs.IntVar(&cfg.Notify.MaxAttempts, "notify-max-attempts", def.Notify.MaxAttempts, "attempts before a message is dead")
+	fs.IntVar(&cfg.Notify.Concurrency, "notify-concurrency", def.Notify.Concurrency, "messages in flight per instance")
+	fs.IntVar(&cfg.Notify.Batch, "notify-batch", def.Notify.Batch, "messages claimed at once")
+	fs.DurationVar(&cfg.Notify.Poll, "notify-poll", def.Notify.Poll, "how often an idle outbox looks for due messages")
+	fs.DurationVar(&cfg.Notify.Lease, "notify-lease", def.Notify.Lease, "how long a claim lasts; a crashed instance's messages are retried after it")
 	if err := parse(c, fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.Notify.Routes, err = notify.ParseRoutes(routes); err != nil {
+		return usageErr("--notify-provider: %v", err)
+	}
+	if cfg.Notify.Quiet, err = notify.ParseQuietHours(quiet); err != nil {
+		return usageErr("--notify-quiet-hours: %v", err)
+	}
+	if cfg.Notify.MaxAttempts < 1 || cfg.Notify.Concurrency < 1 || cfg.Notify.Batch < 1 || cfg.Notify.Lease < time.Second {
+		return usageErr("notify attempts, concurrency and batch must be positive and the lease at least 1s")
 	}
 	if cfg.Auth.MaxFailures < 1 || cfg.Auth.Password.MinLength < 1 || cfg.Auth.Password.MinClasses < 1 || cfg.Auth.Password.MinClasses > 4 {
 		return usageErr("lockout attempts, password length and classes (1-4) must be positive")

@@ -21,6 +21,7 @@ import (
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/store"
@@ -39,6 +40,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
 	Followup        followup.Policy
+	Notify          notify.Policy
 	// DataKeys encrypt patient identifiers ("id:base64key,…", first is
 	// current); IndexKey keys the blind indexes. See loadKeys.
 	DataKeys string
@@ -54,7 +56,7 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second,
-		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Version: "dev"}
+		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev"}
 }
 
 // App is a running Suifang: its store and services.
@@ -69,6 +71,7 @@ type App struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Notify   *notify.Service
 
 	web     *web.Server
 	api     http.Handler
@@ -105,15 +108,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	sv, err := core.Build(db, core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer})
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer = sv.Patients, sv.Followup, sv.Importer
+	a.Notify = sv.Notify
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
@@ -221,8 +225,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// startWorkers launches the periodic housekeeping jobs.
+// startWorkers launches the periodic housekeeping jobs and the outbox.
 func (a *App) startWorkers(ctx context.Context) {
+	a.bg.Go(func() { a.Notify.Run(ctx) })
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()

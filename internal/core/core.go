@@ -16,6 +16,7 @@ import (
 	"suifang/internal/calendar/caldb"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/pii"
@@ -31,6 +32,7 @@ type Options struct {
 	Keys     *pii.Keyring // patient-data keys (required)
 	Index    *pii.Indexer // blind-index key (required)
 	Dialer   followup.Dialer
+	Notify   notify.Policy
 }
 
 // Services are the doors to every room.
@@ -42,6 +44,7 @@ type Services struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Notify   *notify.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -72,5 +75,8 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
 	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Now, o.Log, o.Notify); err != nil {
+		return nil, err
+	}
 	return s, nil
 }

@@ -26,6 +26,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
 )
@@ -42,6 +43,7 @@ type Deps struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Notify   *notify.Service
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
@@ -283,6 +285,7 @@ type page struct {
 	Version string
 	Path    string
 	Data    any
+	Unread  int // unread in-app notifications, shown in the header
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, q *req, status int, name, nav string, data any) error {
@@ -291,7 +294,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, q *req, status i
 		return fmt.Errorf("web: no template %q", name)
 	}
 	pg := page{Lang: q.Lang, P: q.P, User: q.User, Nav: nav, Version: s.Version, Data: data,
-		Path: r.URL.RequestURI(), Flash: s.flash(r, q)}
+		Path: r.URL.RequestURI(), Flash: s.flash(r, q), Unread: s.unread(r.Context(), q.P)}
 	var buf strings.Builder
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
@@ -316,7 +319,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, q *req, name
 		return fmt.Errorf("web: no template %q", name)
 	}
 	pg := page{Lang: q.Lang, P: q.P, User: q.User, Nav: nav, Version: s.Version, Data: data, Path: r.URL.RequestURI(),
-		Error: s.cat.errText(q.Lang, e.Code, e.Msg), Fields: e.Fields}
+		Error: s.cat.errText(q.Lang, e.Code, e.Msg), Fields: e.Fields, Unread: s.unread(r.Context(), q.P)}
 	var buf strings.Builder
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)

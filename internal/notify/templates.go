@@ -1,0 +1,179 @@
+package notify
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Template is the text of one message kind on one channel. The built-in
+// templates below are the defaults; an institution may override the
+// subject, body and SMS template code, but never the placeholders a
+// template may use (Params), which are fixed here so that no override can
+// pull a diagnosis or department into a message.
+type Template struct {
+	Key     string
+	Channel string
+	Subject string // e-mail only
+	Body    string
+	// SMSCode is the template code registered with the SMS cloud; SMS
+	// clouds send only pre-approved templates, filled with ordered params.
+	SMSCode string
+	// Params are the placeholders the template may use, in the order an SMS
+	// cloud expects them.
+	Params []string
+	// Patient marks a template addressed to patients (quiet hours apply).
+	Patient bool
+	// Custom is set when the institution has overridden the default.
+	Custom bool
+}
+
+// Sample parameters for previews and the guard check on save. They are
+// plausible and clean, so a template that fails with them is itself wrong.
+var sampleParams = map[string]string{
+	"name":     "张先生",
+	"hospital": "示范市第一人民医院",
+	"link":     "https://sf.example.cn/s/Ab3dE",
+	"deadline": "10月8日",
+	"days":     "5",
+	"number":   "TS-20261001-0001",
+	"date":     "2026年10月12日",
+	"time":     "09:30",
+	"dept":     "心血管内科",
+	"phone":    "0571-88880000",
+	"title":    "出院宣教",
+	"patient":  "张*明",
+	"hours":    "48",
+	"count":    "3",
+}
+
+// SampleParams returns the preview values of a template's placeholders.
+func SampleParams(t *Template) map[string]string {
+	out := map[string]string{}
+	for _, p := range t.Params {
+		out[p] = sampleParams[p]
+	}
+	return out
+}
+
+func tpl(key, ch, code, body string, patient bool, params ...string) *Template {
+	return &Template{Key: key, Channel: ch, SMSCode: code, Body: body, Patient: patient, Params: params}
+}
+
+func email(key, subject, body string, patient bool, params ...string) *Template {
+	return &Template{Key: key, Channel: Email, Subject: subject, Body: body, Patient: patient, Params: params}
+}
+
+// defaults are the built-in templates. Patient texts name the hospital and
+// the person only; staff texts point to the case in Suifang rather than
+// carry its content, because e-mail leaves the server too.
+var defaults = []*Template{
+	tpl("survey.invite", SMS, "SF_SURVEY_INVITE", "【{hospital}】{name}您好，感谢您选择我院。请花3分钟填写出院随访问卷：{link}，{deadline}前有效。回T退订", true, "hospital", "name", "link", "deadline"),
+	tpl("survey.invite", WeChat, "", "{name}您好，{hospital}邀请您填写出院随访问卷，约3分钟，{deadline}前有效。点击进入：{link}", true, "name", "hospital", "deadline", "link"),
+	email("survey.invite", "{hospital}出院随访问卷", "{name}您好：\n\n感谢您选择{hospital}。请花3分钟填写出院随访问卷，您的意见将帮助我们改进服务：\n{link}\n\n问卷{deadline}前有效。此邮件由系统发送，请勿回复。", true, "name", "hospital", "link", "deadline"),
+	tpl("survey.invite", Webhook, "SF_SURVEY_INVITE", "{name}您好，{hospital}邀请您填写出院随访问卷：{link}，{deadline}前有效。", true, "name", "hospital", "link", "deadline"),
+
+	tpl("survey.remind", SMS, "SF_SURVEY_REMIND", "【{hospital}】{name}您好，您的出院随访问卷尚未填写，{deadline}前有效：{link} 回T退订", true, "hospital", "name", "deadline", "link"),
+	tpl("survey.remind", WeChat, "", "{name}您好，您的出院随访问卷尚未填写，{deadline}前有效。点击进入：{link}", true, "name", "deadline", "link"),
+	email("survey.remind", "提醒：{hospital}出院随访问卷", "{name}您好：\n\n您的出院随访问卷尚未填写，{deadline}前有效：\n{link}\n\n此邮件由系统发送，请勿回复。", true, "name", "hospital", "deadline", "link"),
+	tpl("survey.remind", Webhook, "SF_SURVEY_REMIND", "{name}您好，您的出院随访问卷尚未填写，{deadline}前有效：{link}", true, "name", "deadline", "link"),
+
+	tpl("notice.issued", SMS, "SF_NOTICE_ISSUED", "【{hospital}】{name}您好，您的出院指导已发布，请查看：{link} 回T退订", true, "hospital", "name", "link"),
+	tpl("notice.issued", WeChat, "", "{name}您好，{hospital}为您发布了出院指导，请点击查看：{link}", true, "name", "hospital", "link"),
+	tpl("notice.issued", Webhook, "SF_NOTICE_ISSUED", "{name}您好，{hospital}为您发布了出院指导：{link}", true, "name", "hospital", "link"),
+
+	tpl("notice.recovery_survey", SMS, "SF_NOTICE_RECOVERY", "【{hospital}】{name}您好，想了解您出院后的恢复情况，请花1分钟填写：{link} 回T退订", true, "hospital", "name", "link"),
+	tpl("notice.recovery_survey", WeChat, "", "{name}您好，{hospital}想了解您出院后的恢复情况，请点击填写：{link}", true, "name", "hospital", "link"),
+	tpl("notice.recovery_survey", Webhook, "SF_NOTICE_RECOVERY", "{name}您好，{hospital}想了解您出院后的恢复情况：{link}", true, "name", "hospital", "link"),
+
+	tpl("notice.escalate", InApp, "", "「{title}」有{count}位患者超过{hours}小时未阅读，请跟进。", false, "title", "count", "hours", "link"),
+	email("notice.escalate", "出院指导未读提醒", "您好：\n\n「{title}」有{count}位患者超过{hours}小时未阅读，请登录随访系统跟进：\n{link}\n", false, "title", "count", "hours", "link"),
+
+	tpl("complaint.received", SMS, "SF_COMPLAINT_RECEIVED", "【{hospital}】{name}您好，我们已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "hospital", "name", "number", "days"),
+	tpl("complaint.received", WeChat, "", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),
+	email("complaint.received", "{hospital}已收到您的意见", "{name}您好：\n\n我们已收到您的意见，编号{number}，将在{days}个工作日内答复您。\n\n此邮件由系统发送，请勿回复。", true, "name", "hospital", "number", "days"),
+	tpl("complaint.received", Webhook, "SF_COMPLAINT_RECEIVED", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),
+
+	tpl("complaint.escalate", InApp, "", "投诉 {number} 已到{deadline}仍未办结，已升级给您处理。", false, "number", "deadline", "link"),
+	email("complaint.escalate", "投诉升级：{number}", "您好：\n\n投诉 {number} 已到{deadline}仍未办结，已升级给您处理。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
+
+	tpl("appointment.remind", SMS, "SF_APPT_REMIND", "【{hospital}】{name}您好，提醒您{date} {time}到{dept}复诊，如需改约请致电{phone}。回T退订", true, "hospital", "name", "date", "time", "dept", "phone"),
+	tpl("appointment.remind", WeChat, "", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),
+	tpl("appointment.remind", Webhook, "SF_APPT_REMIND", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),
+
+	tpl("followup.assigned", InApp, "", "有{count}条随访任务分配给您。", false, "count", "link"),
+}
+
+// Defaults returns a copy of every built-in template, in a stable order.
+func Defaults() []*Template {
+	out := make([]*Template, len(defaults))
+	for i, t := range defaults {
+		c := *t
+		c.Params = slices.Clone(t.Params)
+		out[i] = &c
+	}
+	return out
+}
+
+// Default returns the built-in template for key on channel.
+func Default(key, channel string) (*Template, bool) {
+	for _, t := range defaults {
+		if t.Key == key && t.Channel == channel {
+			c := *t
+			c.Params = slices.Clone(t.Params)
+			return &c, true
+		}
+	}
+	return nil, false
+}
+
+// Channels lists every channel in display order.
+func Channels() []string { return []string{SMS, WeChat, Email, Webhook, InApp} }
+
+var smsCodeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// checkOverride validates an institution's edit of template t: the texts
+// parse, use only t's placeholders, and an SMS keeps a template code.
+func checkOverride(t *Template) map[string]string {
+	bad := map[string]string{}
+	allowed := func(field, src string) {
+		x, err := ParseText(src)
+		if err != nil {
+			bad[field] = err.Error()
+			return
+		}
+		for _, n := range x.Names() {
+			if !slices.Contains(t.Params, n) {
+				bad[field] = fmt.Sprintf("placeholder {%s} is not allowed here; allowed: %s", n, braces(t.Params))
+				return
+			}
+		}
+	}
+	if strings.TrimSpace(t.Body) == "" {
+		bad["body"] = "the text is empty"
+	} else {
+		allowed("body", t.Body)
+	}
+	if t.Channel == Email {
+		if strings.TrimSpace(t.Subject) == "" {
+			bad["subject"] = "an e-mail needs a subject"
+		} else if strings.ContainsAny(t.Subject, "\r\n") {
+			bad["subject"] = "the subject must be one line"
+		} else {
+			allowed("subject", t.Subject)
+		}
+	}
+	if t.Channel == SMS && !smsCodeRE.MatchString(t.SMSCode) {
+		bad["sms_code"] = "an SMS template needs the code registered with the SMS provider (letters, digits, _ and -)"
+	}
+	return bad
+}
+
+func braces(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "{" + n + "}"
+	}
+	return strings.Join(out, " ")
+}
