@@ -26,6 +26,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/org"
 	"suifang/internal/patient"
 )
@@ -42,6 +43,7 @@ type Deps struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Notices  *notice.Service
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
