@@ -21,6 +21,7 @@ import (
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/store"
@@ -69,6 +70,7 @@ type App struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Notices  *notice.Service
 
 	web     *web.Server
 	api     http.Handler
@@ -112,15 +114,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer = sv.Patients, sv.Followup, sv.Importer
+	a.Notices = sv.Notices
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notices: a.Notices,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now})
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now, Notices: a.Notices})
 	a.metrics = newMetrics(cfg.Version, db)
 	return a, nil
 }
@@ -223,6 +226,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // startWorkers launches the periodic housekeeping jobs.
 func (a *App) startWorkers(ctx context.Context) {
+	// Overdue notices escalate; the step is recorded in the database, so
+	// every instance may run this.
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := a.Notices.Escalate(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Error("escalate notices", "err", err)
+				} else if n > 0 {
+					a.Log.Info("escalated overdue notices", "steps", n)
+				}
+			}
+		}
+	}()
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()

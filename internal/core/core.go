@@ -82,12 +82,19 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Notices = notice.New(db, s.Audit, s.Calendar, o.Outbox, o.Now, o.Log)
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.
-	s.Followup.SetCaseHook(func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
-		_, err := s.Notices.Raise(ctx, tx, noticeOfCase(c))
-		return err
-	})
+	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	return s, nil
+}
+
+// NoticeCaseHook is the follow-up case hook that raises the case as a
+// notice in the record's transaction (tests that wire services by hand use
+// it too).
+func NoticeCaseHook(n *notice.Service) func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
+	return func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
+		_, err := n.Raise(ctx, tx, noticeOfCase(c))
+		return err
+	}
 }
 
 // noticeOfCase turns a follow-up case into a notice: the step's role says

@@ -127,7 +127,9 @@ type CaseOpened struct {
 // SetCaseHook names what a case becomes (core wires the notice room); it
 // runs in the record's transaction, so the record and its notice commit
 // together. Without a hook no case is opened.
-func (s *Service) SetCaseHook(h func(ctx context.Context, tx *sql.Tx, c CaseOpened) error) { s.caseHook = h }
+func (s *Service) SetCaseHook(h func(ctx context.Context, tx *sql.Tx, c CaseOpened) error) {
+	s.caseHook = h
+}
 
 // Complete records a reached follow-up: the task is done, the record gets
 // its number and its link in the institution's hash chain, the encounter's

@@ -83,8 +83,9 @@ func cleanName(name, ct string) string {
 		name = strings.ToValidUTF8(name, "")
 	}
 	ext := extFor[ct]
-	base := strings.TrimSuffix(name, path.Ext(name))
-	if base == "" || base == "." {
+	// No hidden files or dot-only names on the downloader's disk.
+	base := strings.Trim(strings.TrimSuffix(name, path.Ext(name)), ". ")
+	if base == "" {
 		base = "evidence"
 	}
 	if r := []rune(base); len(r) > 120 {

@@ -178,6 +178,9 @@ func (s *Service) escalateStep(ctx context.Context, inst, id int64, step int, op
 		who := "dept_head"
 		if step == EscalateHead {
 			to, err = s.staff(ctx, tx, n.InstitutionID, n.DepartmentID, access.DeptHead)
+			if len(to) == 0 {
+				to = []int64{n.OwnerID} // a department without a head: its owner hears it
+			}
 		} else {
 			who = "quality"
 			to, err = s.quality(ctx, tx, n.InstitutionID)

@@ -78,7 +78,8 @@ func qualitySide(p *access.Principal, n *Notice) bool {
 // Can reports whether p may take action a on n now (for showing forms).
 func Can(p *access.Principal, n *Notice, a string) bool {
 	if a == ActReassign {
-		return n.Status != Closed && (qualitySide(p, n) || p.Has(access.DeptHead) && p.SeesDepartment(n.InstitutionID, n.DepartmentID))
+		return n.Status != Closed && (qualitySide(p, n) || p.Has(access.DeptHead) &&
+			(p.SeesDepartment(n.InstitutionID, n.DepartmentID) || p.UserID != 0 && p.UserID == n.OwnerID))
 	}
 	f, ok := flow[a]
 	if !ok || !slices.Contains(f.from, n.Status) {

@@ -258,14 +258,14 @@ func (s *Service) staff(ctx context.Context, q store.Querier, inst, dept int64, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Heads of this very department first, then its own staff, then the
-	// parent's.
+	// Heads of this very department first, then the parent's head (a
+	// ward's department head), then the department's own staff.
 	rank := func(c cand) int {
 		r := 0
-		if !c.head {
+		if !c.here {
 			r += 1
 		}
-		if !c.here {
+		if !c.head {
 			r += 2
 		}
 		return r
