@@ -51,10 +51,10 @@ func TestSniff(t *testing.T) {
 func TestCleanName(t *testing.T) {
 	for in, want := range map[string]string{
 		`C:\Users\张\整改报告.PDF`: "整改报告.pdf",
-		"../../etc/passwd":      "passwd.pdf",
-		"a\"b\x00c.pdf":         "abc.pdf",
-		"":                      "evidence.pdf",
-		"...":                   "evidence.pdf",
+		"../../etc/passwd":    "passwd.pdf",
+		"a\"b\x00c.pdf":       "abc.pdf",
+		"":                    "evidence.pdf",
+		"...":                 "evidence.pdf",
 	} {
 		if got := cleanName(in, TypePDF); got != want {
 			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)

@@ -278,7 +278,7 @@ func (s *Service) Raise(ctx context.Context, tx *sql.Tx, in RaiseInput) (*Notice
 	if err := s.audit.Append(ctx, tx, e); err != nil {
 		return nil, err
 	}
-	return n, nil
+	return s.get(ctx, tx, n.ID) // with the department's and the owner's names
 }
 
 // RaiseByHand raises a notice from the form or the API. Anyone who works

@@ -327,7 +327,11 @@ func (s *Server) noticeData(r *http.Request, q *req, id int64) (*noticePageData,
 	d := &noticePageData{N: n, Today: today.String(), Overdue: n.Overdue(today), Patient: pii.MaskName(n.PatientName),
 		Can: map[string]bool{}}
 	for _, f := range files {
-		d.Files = append(d.Files, fileRow{Attachment: f, KB: fmt.Sprintf("%.1f KB", float64(f.Size)/1024)})
+		size := fmt.Sprintf("%.1f KB", float64(f.Size)/1024)
+		if f.Size < 1024 {
+			size = fmt.Sprintf("%d B", f.Size)
+		}
+		d.Files = append(d.Files, fileRow{Attachment: f, KB: size})
 	}
 	// A returned notice is back at rectifying on the bar.
 	at := n.Status
@@ -367,7 +371,11 @@ func (s *Server) noticeData(r *http.Request, q *req, id int64) (*noticePageData,
 	for _, e := range evs {
 		row := eventRow{Event: e, Who: e.Actor, Label: s.cat.T(q.Lang, "nt.ev."+e.Action)}
 		if e.UserID != 0 {
-			row.Who = names.name(e.UserID)
+			// Someone outside the caller's view of accounts keeps the
+			// account name the event recorded.
+			if row.Who = names.name(e.UserID); strings.HasPrefix(row.Who, "#") {
+				row.Who = e.Actor
+			}
 		} else if e.Actor == "system" {
 			row.Who = s.cat.T(q.Lang, "nt.system")
 		}
