@@ -477,7 +477,7 @@ func warnMissing(c *cli, cl *calendar.Calendar, year int) {
 
 func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	var d dbFlags
-	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and every institution's follow-up record\nchain, and name the first broken entry or record. Exit status 1 when a chain is broken.")
+	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and every institution's follow-up record\nand notice event chains, and name the first broken entry or record. Exit status 1 when a chain is broken.")
 	d.register(fs)
 	if err := parse(c, fs, args); err != nil {
 		return err
@@ -512,6 +512,21 @@ func cmdVerify(ctx context.Context, c *cli, args []string) error {
 		}
 		broken = append(broken, fmt.Sprintf("follow-up records of %s BROKEN at record %s (row id %d): %s",
 			code, ch.BrokenNumber, ch.BrokenID, ch.Reason))
+	}
+	nchains, err := a.Notices.VerifyEvents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range nchains {
+		code := fmt.Sprint(ch.InstitutionID)
+		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
+			code = inst.Code
+		}
+		if ch.OK {
+			fmt.Fprintf(c.stdout, "notice events of %s OK: %d events verified\n", code, ch.Checked)
+			continue
+		}
+		broken = append(broken, fmt.Sprintf("notice events of %s BROKEN at event %d: %s", code, ch.BrokenID, ch.Reason))
 	}
 	if len(broken) > 0 {
 		return errors.New(strings.Join(broken, "\n"))

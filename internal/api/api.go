@@ -28,6 +28,7 @@ import (
 	"suifang/internal/calendar/caldb"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/patient"
 
 	"suifang/internal/access"
@@ -63,6 +64,8 @@ type Deps struct {
 	Importer *importer.Service
 	CalDB    *caldb.Service
 	Now      func() time.Time
+	// Notices may be nil: the notice routes then answer 503.
+	Notices *notice.Service
 }
 
 type server struct {

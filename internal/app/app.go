@@ -21,6 +21,7 @@ import (
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
@@ -72,6 +73,7 @@ type App struct {
 	Followup *followup.Service
 	Importer *importer.Service
 	Notify   *notify.Service
+	Notices  *notice.Service
 
 	web     *web.Server
 	api     http.Handler
@@ -115,16 +117,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer = sv.Patients, sv.Followup, sv.Importer
-	a.Notify = sv.Notify
+	a.Notify, a.Notices = sv.Notify, sv.Notices
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now})
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now, Notices: a.Notices})
 	a.metrics = newMetrics(cfg.Version, db)
 	return a, nil
 }
@@ -228,6 +230,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // startWorkers launches the periodic housekeeping jobs and the outbox.
 func (a *App) startWorkers(ctx context.Context) {
 	a.bg.Go(func() { a.Notify.Run(ctx) })
+	// Overdue notices escalate; the step is recorded in the database, so
+	// every instance may run this.
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := a.Notices.Escalate(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Error("escalate notices", "err", err)
+				} else if n > 0 {
+					a.Log.Info("escalated overdue notices", "steps", n)
+				}
+			}
+		}
+	}()
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()

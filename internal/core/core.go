@@ -8,14 +8,17 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
@@ -33,6 +36,7 @@ type Options struct {
 	Index    *pii.Indexer // blind-index key (required)
 	Dialer   followup.Dialer
 	Notify   notify.Policy
+	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
 }
 
 // Services are the doors to every room.
@@ -45,6 +49,7 @@ type Services struct {
 	Followup *followup.Service
 	Importer *importer.Service
 	Notify   *notify.Service
+	Notices  *notice.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -69,14 +74,57 @@ func Build(db *store.DB, o Options) (*Services, error) {
 		if err := s.Calendar.SeedInstitution(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.Followup.SeedInstitution(ctx, tx, id)
+		if err := s.Followup.SeedInstitution(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.Notices.SeedInstitution(ctx, tx, id)
 	})
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
 	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
-	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Now, o.Log, o.Notify); err != nil {
 		return nil, err
 	}
+	if o.Outbox == nil {
+		o.Outbox = s.Notify
+	}
+	s.Notices = notice.New(db, s.Audit, s.Calendar, o.Outbox, o.Now, o.Log)
+	// A 不满意 or a flagged opinion becomes a notice in the record's
+	// transaction.
+	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
+	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	return s, nil
+}
+
+// NoticeCaseHook is the follow-up case hook that raises the case as a
+// notice in the record's transaction (tests that wire services by hand use
+// it too).
+func NoticeCaseHook(n *notice.Service) func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
+	return func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
+		_, err := n.Raise(ctx, tx, noticeOfCase(c))
+		return err
+	}
+}
+
+// noticeOfCase turns a follow-up case into a notice: the step's role says
+// what the patient's words are about (a nurse's call → nurses), so the
+// routing rules choose the ward or the department; the task's department
+// answers when no rule finds one.
+func noticeOfCase(c followup.CaseOpened) notice.RaiseInput {
+	in := notice.RaiseInput{InstitutionID: c.InstitutionID, SourceKind: notice.FromRecord,
+		SourceRef: fmt.Sprintf("followup_record:%d", c.RecordID), PatientID: c.PatientID, EncounterID: c.EncounterID,
+		Topic: "other", Summary: c.Summary, FallbackDepartmentID: c.DepartmentID, By: c.By}
+	if c.Kind != "dissatisfied" {
+		in.SourceKind = notice.FromAgentFlag
+	}
+	switch c.Role {
+	case access.Nurse:
+		in.Topic = "nurses"
+	case access.Doctor:
+		in.Topic = "doctors"
+	}
+	if c.RecordNumber != "" {
+		in.Summary = c.Summary + "（" + c.RecordNumber + "）"
+	}
+	return in
 }

@@ -2,7 +2,7 @@ package e2e
 
 // The follow-up walk in a browser: a 客服 imports a day's discharges,
 // works the worklist, misses a patient before National Day, reaches him
-// after it, records a 不满意 and the case lands with the department.
+// after it, records a 不满意 and the notice lands with the department.
 
 import (
 	"fmt"
@@ -313,42 +313,37 @@ func TestBrowserFollowupWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("5 opinion record via the service")
-	if st := agent.clickNav(`.sidenav a[href="/followup/cases"]`); st != http.StatusOK {
-		t.Fatalf("cases = %d", st)
+	if st := agent.clickNav(`.sidenav a[href="/notices"]`); st != http.StatusOK {
+		t.Fatalf("notices = %d", st)
 	}
-	agent.wantPath("/followup/cases")
+	agent.wantPath("/notices")
 	caseRow := agent.rowText("main table", number)
-	if !containsAll(caseRow, "不满意", "张*明", "心血管内科一病区", "护士态度冷淡", "待处理") {
-		t.Errorf("agent's case row = %q", caseRow)
+	if !containsAll(caseRow, "CG-H01-202610-", "已下发", "护理", "张*明", "心血管内科一病区", "护士态度冷淡") {
+		t.Errorf("agent's notice row = %q", caseRow)
 	}
-	if pill := agent.eval(fmt.Sprintf(`(() => {
-		const tr = [...document.querySelectorAll("main table tbody tr")].find(r => r.innerText.includes(%q));
-		const p = tr && tr.querySelector(".pill");
-		return p ? p.className + " " + p.innerText : "";
-	})()`, number)).(string); !containsAll(pill, "red", "不满意") {
-		t.Errorf("the case of %s has the pill %q, want a red 不满意", number, pill)
-	}
-	if row := agent.rowText("main table", rec3.Number); !containsAll(row, "意见", "李*英", "心血管内科", "病房夜间太吵") {
-		t.Errorf("agent's row of the opinion case %s = %q", rec3.Number, row)
+	if row := agent.rowText("main table", rec3.Number); !containsAll(row, "李*英", "心血管内科", "病房夜间太吵") {
+		t.Errorf("agent's row of the opinion notice %s = %q", rec3.Number, row)
 	}
 	agent.wantNoText("张晓明")
 	agent.wantNoUntranslated()
 	agent.shot("24-cases.png")
 
 	// 陈主任 (心血管内科 and its ward) sees both; 周护士 (the ward only)
-	// sees the ward's case but not the department's.
-	step("5 agent's cases")
+	// sees the ward's notice but not the department's. The old address of
+	// the case list leads to the notices.
+	step("5 agent's notices")
 	head := b.loggedIn(t, "head")
 	head.open("/followup/cases")
+	head.wantPath("/notices")
 	head.wantText(number, rec3.Number, "护士态度冷淡", "病房夜间太吵")
-	step("5 head's cases")
+	step("5 head's notices")
 	nurse := b.loggedIn(t, "nurse")
-	if st := nurse.open("/followup/cases"); st != http.StatusOK {
-		t.Fatalf("cases as nurse = %d", st)
+	if st := nurse.open("/notices"); st != http.StatusOK {
+		t.Fatalf("notices as nurse = %d", st)
 	}
 	nurse.wantText(number, "护士态度冷淡")
 	nurse.wantNoText(rec3.Number, "病房夜间太吵")
-	step("5 nurse's cases")
+	step("5 nurse's notices")
 
 	// 6. On a phone the worklist and a task page do not scroll sideways.
 	phone := b.loggedInPhone(t, "agent")

@@ -764,37 +764,54 @@ func TestFollowupComplete(t *testing.T) {
 	})
 }
 
+// TestFollowupDissatisfiedCase: a 不满意 record or a problem opinion hands
+// a case to the hook in the record's transaction; a plain call does not,
+// and a failing hook rolls the record back.
 func TestFollowupDissatisfiedCase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := setup(t, db)
+		var got []followup.CaseOpened
+		e.fu.SetCaseHook(func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
+			if tx == nil {
+				t.Error("the hook ran outside the record's transaction")
+			}
+			got = append(got, c)
+			return nil
+		})
 		e.importMsgs(importer.Options{}, discharge("M1", "V1", "2026-09-30"), discharge("M2", "V2", "2026-09-30"))
 		in := goodRecord()
 		in.Satisfaction = followup.Dissatisfied
-		rec := e.complete(e.agent(201), e.task("V1", "L3").ID, in)
-
-		cs, err := e.fu.Cases(ctx, e.deptHead(301, e.dept), e.inst)
-		if err != nil || len(cs) != 1 {
-			t.Fatalf("department cases: %+v, %v", cs, err)
+		l3 := e.task("V1", "L3")
+		rec := e.complete(e.agent(201), l3.ID, in)
+		if len(got) != 1 {
+			t.Fatalf("%d cases after a 不满意 record", len(got))
 		}
-		c := cs[0]
+		c := got[0]
 		if c.Kind != "dissatisfied" || c.DepartmentID != e.dept || c.RecordID != rec.ID || c.RecordNumber != rec.Number ||
-			c.Status != "open" || c.PatientName != "患者M1" || c.Summary == "" {
+			c.EncounterID != l3.EncounterID || c.PatientID != l3.PatientID || c.Role != access.Agent || c.Summary == "" || c.By.UserID != 201 {
 			t.Errorf("case %+v", c)
 		}
-		if cs, err := e.fu.Cases(ctx, e.deptHead(302, e.dept2), e.inst); err != nil || len(cs) != 0 {
-			t.Errorf("another department sees %d cases (%v)", len(cs), err)
-		}
-		_, err = e.fu.Cases(ctx, e.deptHead(303, e.dept), e.inst+100)
-		wantErr(t, err, errs.Forbidden, "out_of_scope")
 
 		// A problem opinion opens a case too; a plain satisfied call does not.
 		in = goodRecord()
 		in.OpinionProblem, in.Opinions = true, "病房夜间太吵"
 		e.complete(e.agent(201), e.task("V2", "L3").ID, in)
 		e.complete(e.doctor(e.dept), e.task("V2", "L2").ID, goodRecord())
-		cs, _ = e.fu.Cases(ctx, e.agent(201), e.inst)
-		if len(cs) != 2 || cs[0].Kind != "opinion" || cs[0].Summary != "病房夜间太吵" {
-			t.Errorf("cases %+v", cs)
+		if len(got) != 2 || got[1].Kind != "opinion" || got[1].Summary != "病房夜间太吵" {
+			t.Errorf("cases %+v", got)
+		}
+
+		// A hook that fails undoes the record.
+		e.fu.SetCaseHook(func(ctx context.Context, tx *sql.Tx, c followup.CaseOpened) error {
+			return errs.New(errs.Conflict, "no_owner", "nobody owns it")
+		})
+		in = goodRecord()
+		in.Satisfaction = followup.Dissatisfied
+		l2 := e.task("V1", "L2")
+		_, err := e.fu.Complete(ctx, e.doctor(e.dept), l2.ID, in)
+		wantErr(t, err, errs.Conflict, "no_owner")
+		if tk := e.task("V1", "L2"); tk.Status != followup.Open {
+			t.Errorf("the task is %s after the failed record", tk.Status)
 		}
 	})
 }

@@ -33,6 +33,7 @@ type Service struct {
 	log      *slog.Logger
 	policy   Policy
 	dialer   Dialer
+	caseHook func(ctx context.Context, tx *sql.Tx, c CaseOpened) error
 }
 
 // Policy holds the follow-up settings an institution may change.

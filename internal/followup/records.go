@@ -109,10 +109,32 @@ func (in *RecordInput) validate() error {
 // chainKey is the advisory lock of institution inst's record chain.
 func chainKey(inst int64) int64 { return 0x5346_0000_0000_0000 + inst }
 
+// CaseOpened is a record that needs the department: the patient was 不满意
+// or the agent flagged the opinion as a problem.
+type CaseOpened struct {
+	InstitutionID int64
+	DepartmentID  int64 // the task's department
+	EncounterID   int64
+	PatientID     int64
+	RecordID      int64
+	RecordNumber  string
+	Role          access.Role // who did the follow-up step
+	Kind          string      // "dissatisfied" or "opinion"
+	Summary       string
+	By            *access.Principal
+}
+
+// SetCaseHook names what a case becomes (core wires the notice room); it
+// runs in the record's transaction, so the record and its notice commit
+// together. Without a hook no case is opened.
+func (s *Service) SetCaseHook(h func(ctx context.Context, tx *sql.Tx, c CaseOpened) error) {
+	s.caseHook = h
+}
+
 // Complete records a reached follow-up: the task is done, the record gets
 // its number and its link in the institution's hash chain, the encounter's
 // first-contact task is met, and a 不满意 or a problem opinion opens a case
-// for the department — all in one transaction.
+// for the department (the case hook) — all in one transaction.
 func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int64, in RecordInput) (*Record, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -159,17 +181,18 @@ func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int6
 			WHERE encounter_id = $4 AND status = $5 AND first_contact = $6`, Done, "first_contact_met:"+rec.Number, now, t.EncounterID, Open, true); err != nil {
 			return fmt.Errorf("followup: first contact: %w", err)
 		}
-		if in.Satisfaction == Dissatisfied || in.OpinionProblem {
-			kind, summary := "opinion", in.Opinions
+		if (in.Satisfaction == Dissatisfied || in.OpinionProblem) && s.caseHook != nil {
+			c := CaseOpened{InstitutionID: t.InstitutionID, DepartmentID: t.DepartmentID, EncounterID: t.EncounterID,
+				PatientID: t.PatientID, RecordID: rec.ID, RecordNumber: rec.Number, Role: t.Role, Kind: "opinion",
+				Summary: in.Opinions, By: p}
 			if in.Satisfaction == Dissatisfied {
-				kind = "dissatisfied"
-				if summary == "" {
-					summary = "患者表示不满意"
+				c.Kind = "dissatisfied"
+				if c.Summary == "" {
+					c.Summary = "患者表示不满意"
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO followup_cases (institution_id, department_id, record_id, patient_id, kind, summary, status, created_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, t.InstitutionID, t.DepartmentID, rec.ID, t.PatientID, kind, summary, "open", now); err != nil {
-				return fmt.Errorf("followup: open case: %w", err)
+			if err := s.caseHook(ctx, tx, c); err != nil {
+				return err
 			}
 		}
 		e := audit.Event(p, "followup.record", "followup_record", rec.Number, t.InstitutionID)
@@ -369,62 +392,6 @@ func (s *Service) VerifyRecords(ctx context.Context) ([]ChainResult, error) {
 			cur.BrokenID, cur.BrokenNumber = r.ID, r.Number
 		}
 		prev = r.Hash
-	}
-	return out, rows.Err()
-}
-
-// Case is a department case opened by a follow-up (不满意 or a problem opinion).
-type Case struct {
-	ID            int64
-	InstitutionID int64
-	DepartmentID  int64
-	RecordID      int64
-	RecordNumber  string
-	PatientID     int64
-	PatientName   string
-	Kind          string
-	Summary       string
-	Status        string
-	CreatedAt     time.Time
-}
-
-// Cases lists the open cases of the departments p sees in inst.
-func (s *Service) Cases(ctx context.Context, p *access.Principal, inst int64) ([]*Case, error) {
-	if !p.TouchesInstitution(inst) {
-		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
-	}
-	q := `SELECT c.id, c.institution_id, c.department_id, c.record_id, r.number, c.patient_id, p.name,
-		c.kind, c.summary, c.status, c.created_at FROM followup_cases c JOIN followup_records r ON r.id = c.record_id
-		JOIN patients p ON p.id = c.patient_id WHERE c.institution_id = $1`
-	args := []any{inst}
-	if !p.SeesInstitution(inst) {
-		// Filter in SQL so the limit below applies to the caller's own cases.
-		var ids []string
-		for _, g := range p.Grants {
-			if g.InstitutionID == inst && g.DepartmentID != 0 {
-				args = append(args, g.DepartmentID)
-				ids = append(ids, fmt.Sprintf("$%d", len(args)))
-			}
-		}
-		q += ` AND c.department_id IN (` + strings.Join(ids, ",") + `)`
-	}
-	rows, err := s.db.R().QueryContext(ctx, q+` ORDER BY c.created_at DESC, c.id DESC LIMIT 500`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("followup: cases: %w", err)
-	}
-	defer rows.Close()
-	var out []*Case
-	for rows.Next() {
-		c := &Case{}
-		var at int64
-		if err := rows.Scan(&c.ID, &c.InstitutionID, &c.DepartmentID, &c.RecordID, &c.RecordNumber, &c.PatientID, &c.PatientName,
-			&c.Kind, &c.Summary, &c.Status, &at); err != nil {
-			return nil, fmt.Errorf("followup: cases: %w", err)
-		}
-		c.CreatedAt = store.Time(at)
-		if p.SeesDepartment(inst, c.DepartmentID) {
-			out = append(out, c)
-		}
 	}
 	return out, rows.Err()
 }

@@ -385,7 +385,7 @@ func TestInbox(t *testing.T) {
 				IdempotencyKey: fmt.Sprintf("asg-%d", i), Params: map[string]string{"count": c, "link": "/followup?tab=mine"}})
 		}
 		e.mustEnqueue(notify.Message{Channel: notify.InApp, Template: "notice.escalate", To: "8", IdempotencyKey: "other",
-			Params: map[string]string{"title": "肿瘤科出院指导", "count": "2", "hours": "48"}})
+			Params: map[string]string{"number": "CG-H01-202610-0001", "deadline": "2026-10-20", "link": "/notices/1"}})
 		if n, _ := e.n.Unread(ctx, nurse); n != 2 {
 			t.Fatalf("unread = %d, want 2", n)
 		}

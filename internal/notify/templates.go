@@ -79,16 +79,19 @@ var defaults = []*Template{
 	email("survey.remind", "提醒：{hospital}出院随访问卷", "{name}您好：\n\n您的出院随访问卷尚未填写，{deadline}前有效：\n{link}\n\n此邮件由系统发送，请勿回复。", true, "name", "hospital", "deadline", "link"),
 	tpl("survey.remind", Webhook, "SF_SURVEY_REMIND", "{name}您好，您的出院随访问卷尚未填写，{deadline}前有效：{link}", true, "name", "deadline", "link"),
 
-	tpl("notice.issued", SMS, "SF_NOTICE_ISSUED", "【{hospital}】{name}您好，您的出院指导已发布，请查看：{link} 回T退订", true, "hospital", "name", "link"),
-	tpl("notice.issued", WeChat, "", "{name}您好，{hospital}为您发布了出院指导，请点击查看：{link}", true, "name", "hospital", "link"),
-	tpl("notice.issued", Webhook, "SF_NOTICE_ISSUED", "{name}您好，{hospital}为您发布了出院指导：{link}", true, "name", "hospital", "link"),
+	// 抄告单 (notices) are staff business: in-app and e-mail only, naming
+	// the notice number alone — not even the department, which may be a
+	// sensitive specialty the guard refuses.
+	tpl("notice.issued", InApp, "", "抄告单 {number} 已下发至贵科室，请于{deadline}前完成整改并提交。", false, "number", "deadline", "link"),
+	email("notice.issued", "抄告单 {number} 待整改", "您好：\n\n抄告单 {number} 已下发至贵科室，请于{deadline}前完成整改并提交。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
+	tpl("notice.escalate", InApp, "", "抄告单 {number} 已超过整改期限{deadline}，已升级给您督办。", false, "number", "deadline", "link"),
+	email("notice.escalate", "抄告单超期督办：{number}", "您好：\n\n抄告单 {number} 已超过整改期限{deadline}，已升级给您督办。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
+	tpl("notice.returned", InApp, "", "抄告单 {number} 的整改被退回，请于{deadline}前重新提交。", false, "number", "deadline", "link"),
 
-	tpl("notice.recovery_survey", SMS, "SF_NOTICE_RECOVERY", "【{hospital}】{name}您好，想了解您出院后的恢复情况，请花1分钟填写：{link} 回T退订", true, "hospital", "name", "link"),
-	tpl("notice.recovery_survey", WeChat, "", "{name}您好，{hospital}想了解您出院后的恢复情况，请点击填写：{link}", true, "name", "hospital", "link"),
-	tpl("notice.recovery_survey", Webhook, "SF_NOTICE_RECOVERY", "{name}您好，{hospital}想了解您出院后的恢复情况：{link}", true, "name", "hospital", "link"),
-
-	tpl("notice.escalate", InApp, "", "「{title}」有{count}位患者超过{hours}小时未阅读，请跟进。", false, "title", "count", "hours", "link"),
-	email("notice.escalate", "出院指导未读提醒", "您好：\n\n「{title}」有{count}位患者超过{hours}小时未阅读，请登录随访系统跟进：\n{link}\n", false, "title", "count", "hours", "link"),
+	// The recovery survey goes to the patient after the rectification.
+	tpl("notice.recovery_survey", SMS, "SF_NOTICE_RECOVERY", "【{hospital}】{name}您好，我院已就您反映的问题进行改进，想听听您的评价，请花1分钟填写：{link} 回T退订", true, "hospital", "name", "link"),
+	tpl("notice.recovery_survey", WeChat, "", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价，请点击填写：{link}", true, "name", "hospital", "link"),
+	tpl("notice.recovery_survey", Webhook, "SF_NOTICE_RECOVERY", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价：{link}", true, "name", "hospital", "link"),
 
 	tpl("complaint.received", SMS, "SF_COMPLAINT_RECEIVED", "【{hospital}】{name}您好，我们已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "hospital", "name", "number", "days"),
 	tpl("complaint.received", WeChat, "", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),

@@ -767,27 +767,3 @@ func (s *Server) taskRecord(w http.ResponseWriter, r *http.Request, q *req) erro
 	}
 	return s.redirectNotice(w, r, to, text)
 }
-
-type caseRow struct {
-	*followup.Case
-	Name string
-	Dept string
-}
-
-func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, q *req) error {
-	ctx := r.Context()
-	inst, insts, err := s.fuInstitution(r, q)
-	if err != nil {
-		return err
-	}
-	list, err := s.Followup.Cases(ctx, q.P, inst.ID)
-	if err != nil {
-		return err
-	}
-	nm := s.names(ctx, q.P, insts)
-	rows := make([]caseRow, 0, len(list))
-	for _, c := range list {
-		rows = append(rows, caseRow{Case: c, Name: pii.MaskName(c.PatientName), Dept: nm.dept(inst.ID, c.DepartmentID)})
-	}
-	return s.render(w, r, q, http.StatusOK, "cases", "cases", map[string]any{"Inst": inst, "Insts": insts, "List": rows})
-}

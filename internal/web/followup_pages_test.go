@@ -24,8 +24,10 @@ import (
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/pii"
@@ -99,7 +101,9 @@ func newFollowupEnv(t *testing.T) *fuEnv {
 		Active: true}))
 	must(as.CreateUser(ctx, sys, auth.UserInput{Username: "agent", DisplayName: "赵随访", Password: adminPW,
 		HomeInstitutionID: e.h1, Roles: []access.Role{access.Agent}, Grants: []access.Grant{{InstitutionID: e.h1}}, Active: true}))
-	s, err := New(Deps{Auth: as, Org: og, Audit: au, Calendar: cal, Patients: pats, Followup: fu, Importer: imp,
+	nt := notice.New(db, au, cal, nil, pageNow, nil)
+	fu.SetCaseHook(core.NoticeCaseHook(nt))
+	s, err := New(Deps{Auth: as, Org: og, Audit: au, Calendar: cal, Patients: pats, Followup: fu, Importer: imp, Notices: nt,
 		Log: slog.New(slog.DiscardHandler), Now: pageNow, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -336,8 +340,9 @@ func TestFollowupPages(t *testing.T) {
 			"satisfaction": {"dissatisfied"}, "medication_guidance": {"继续服药"}, "revisit_advice": {"按时复诊"},
 			"opinions": {"病房夜间太吵"}, "channel": {"phone"}})
 		want(t, r, 200, "已记录：SF-H1-20261009-0002", "已转科室处理")
+		// The case is a notice of the department now; the old address leads there.
 		r = admin.get("/followup/cases")
-		want(t, r, 200, "随访病例", "不满意", "SF-H1-20261009-0002", "李*国", "病房夜间太吵")
+		want(t, r, 200, "抄告单", "CG-H1-202610-0001", "已下发", "心血管内科", "SF-H1-20261009-0002", "李*国", "病房夜间太吵")
 		wantNot(t, r, "李建国")
 		want(t, admin.get("/followup?tab=done"), 200, "已完成")
 	})
@@ -395,7 +400,7 @@ func TestFollowupPages(t *testing.T) {
 		want(t, en.get(fmt.Sprintf("/followup/tasks/%d", lijg.ID)), 200, "Discharge summary", "Follow-up records")
 		want(t, en.get("/imports"), 200, "Upload a discharge file")
 		want(t, en.get("/admin/rules"), 200, "Follow-up rules")
-		want(t, en.get("/followup/cases"), 200, "Dissatisfied")
+		want(t, en.get("/notices"), 200, "Notices", "Issued", "CG-H1-202610-0001")
 	})
 }
 

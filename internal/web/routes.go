@@ -56,7 +56,6 @@ func (s *Server) routes() {
 	// Follow-up: worklist, task page and its actions, cases, imports, rules.
 	m.HandleFunc("GET /followup", s.private(s.worklist))
 	m.HandleFunc("GET /followup/next", s.private(s.taskNext))
-	m.HandleFunc("GET /followup/cases", s.private(s.casesPage))
 	m.HandleFunc("GET /followup/tasks/{id}", s.private(s.taskPage))
 	m.HandleFunc("POST /followup/tasks/{id}/claim", s.private(s.taskClaim))
 	m.HandleFunc("POST /followup/tasks/{id}/release", s.private(s.taskRelease))
@@ -75,6 +74,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/rules/{id}", s.private(s.ruleEdit))
 	m.HandleFunc("POST /admin/rules/{id}", s.private(s.ruleUpdate))
 	m.HandleFunc("POST /admin/rules/{id}/reapply", s.private(s.ruleReapply))
+	s.noticeRoutes()
 
 	s.notifyRoutes()
 

@@ -26,6 +26,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
@@ -44,6 +45,7 @@ type Deps struct {
 	Followup *followup.Service
 	Importer *importer.Service
 	Notify   *notify.Service
+	Notices  *notice.Service
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
