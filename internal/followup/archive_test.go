@@ -50,13 +50,13 @@ func TestPatientSearch(t *testing.T) {
 			"李建国":                "2026000123",
 			"2026000":            "2026000789,2026000456,2026000123", // MRN prefix
 			"2026000456":         "2026000456",
-			"ZY03":               "2026000789",                       // visit number
-			"13900139000":        "2026000456",                       // phone, blind index
-			"139 0013-9000":      "2026000456",                       // phone as typed
-			"110105195803121232": "2026000123",                       // national ID
-			"11010519580312123x": "",                                 // no partial ID matches
-			"1380013":            "",                                 // no partial phone matches
-			"%":                  "",                                 // LIKE wildcards are literal
+			"ZY03":               "2026000789", // visit number
+			"13900139000":        "2026000456", // phone, blind index
+			"139 0013-9000":      "2026000456", // phone as typed
+			"110105195803121232": "2026000123", // national ID
+			"11010519580312123x": "",           // no partial ID matches
+			"1380013":            "",           // no partial phone matches
+			"%":                  "",           // LIKE wildcards are literal
 		} {
 			res := search(agent, text)
 			got := fmt.Sprint(hitMRNs(res))

@@ -187,12 +187,12 @@ func (s *Service) Records(ctx context.Context, p *access.Principal, f RecordFilt
 // and its amendment chain.
 type RecordView struct {
 	*RecordRow
-	Position   int      // 1-based place in the institution's chain
-	ChainLen   int      // records in the institution's chain
-	PrevNumber string   // the record before it in the chain ("" for the first)
+	Position   int       // 1-based place in the institution's chain
+	ChainLen   int       // records in the institution's chain
+	PrevNumber string    // the record before it in the chain ("" for the first)
 	Versions   []*Record // original first, then every correction, in order
-	Latest     bool     // no later record corrects this one
-	CanAmend   bool     // p may append a correction (to the latest version)
+	Latest     bool      // no later record corrects this one
+	CanAmend   bool      // p may append a correction (to the latest version)
 }
 
 // Record returns one record p's scope covers, with its chain position and
