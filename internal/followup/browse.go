@@ -111,7 +111,7 @@ func (s *Service) Records(ctx context.Context, p *access.Principal, f RecordFilt
 	}
 	f.Number = strings.ToUpper(strings.TrimSpace(f.Number))
 	if len(f.Number) > 64 {
-		return nil, errs.Field("number", "bad_number", "a record number has at most 64 characters")
+		return nil, errs.Field("number", "bad_record_number", "a record number has at most 64 characters")
 	}
 	loc, err := s.location(ctx, s.db.R(), f.InstitutionID)
 	if err != nil {
