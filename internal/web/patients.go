@@ -145,7 +145,7 @@ func (s *Server) patientData(r *http.Request, q *req, id int64) (*patientData, e
 		d.Attempts = append(d.Attempts, attemptRow{Attempt: a, Who: names.name(a.UserID), ThisTask: true})
 	}
 	for _, rec := range f.Records {
-		d.Records = append(d.Records, patientRecordRow{Record: rec, Who: names.name(rec.UserID)})
+		d.Records = append(d.Records, patientRecordRow{Record: rec, Who: authorName(names, rec)})
 	}
 	insts, _ := s.Org.Institutions(ctx, q.P)
 	nm := s.names(ctx, q.P, insts)

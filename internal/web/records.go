@@ -142,7 +142,7 @@ func (s *Server) recordsPage(w http.ResponseWriter, r *http.Request, q *req) err
 	}
 	names := s.staff(ctx, q.P)
 	for _, row := range page.Rows {
-		d.Rows = append(d.Rows, recordListRow{RecordRow: row, Name: pii.MaskName(row.PatientName), Who: names.name(row.UserID)})
+		d.Rows = append(d.Rows, recordListRow{RecordRow: row, Name: pii.MaskName(row.PatientName), Who: authorName(names, row.Record)})
 	}
 	d.Total = page.Total
 	multi := int64(0)
@@ -189,14 +189,14 @@ func (s *Server) recordData(r *http.Request, q *req, id int64) (*recordData, err
 		return nil, err
 	}
 	names := s.staff(ctx, q.P)
-	d := &recordData{V: v, Name: pii.MaskName(v.PatientName), Who: names.name(v.UserID), Form: recordForm{v.RecordInput},
+	d := &recordData{V: v, Name: pii.MaskName(v.PatientName), Who: authorName(names, v.Record), Form: recordForm{v.RecordInput},
 		Channels: followup.Channels(), Effects: followup.Effects(),
 		Sats: []string{followup.Satisfied, followup.Basically, followup.Dissatisfied}}
 	for i := range 11 {
 		d.NPS = append(d.NPS, i)
 	}
 	for _, x := range v.Versions {
-		d.Versions = append(d.Versions, versionRow{Record: x, Who: names.name(x.UserID), Current: x.ID == v.ID})
+		d.Versions = append(d.Versions, versionRow{Record: x, Who: authorName(names, x), Current: x.ID == v.ID})
 		d.LatestID = x.ID
 	}
 	return d, nil
@@ -237,4 +237,13 @@ func (s *Server) recordAmend(w http.ResponseWriter, r *http.Request, q *req) err
 		return s.renderForm(w, r, q, "record", "records", d, err)
 	}
 	return s.redirectNotice(w, r, "/followup/records/"+strconv.FormatInt(rec.ID, 10), s.cat.T(q.Lang, "rec.flash.amended", rec.Number))
+}
+
+// authorName is who wrote a record: the staff name where the caller may
+// see the account, else the account name the record itself carries.
+func authorName(names *staffNames, r *followup.Record) string {
+	if n := names.name(r.UserID); !strings.HasPrefix(n, "#") && n != "—" || r.Actor == "" {
+		return n
+	}
+	return r.Actor
 }
