@@ -12,6 +12,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
+	"suifang/internal/pii"
 	"suifang/internal/store"
 )
 
@@ -115,10 +116,10 @@ func (s *Service) Search(ctx context.Context, p *access.Principal, q Query) (*Se
 	if err != nil {
 		return nil, err
 	}
-	// Newest patients first: names have no portable order across the two
-	// engines' collations, and a recent discharge is what staff look for.
-	// One box, several meanings; each is an indexed lookup except the
-	// name substring, which a hospital's patient count keeps cheap enough.
+	// One box, several meanings. Each meaning is an indexed lookup (blind
+	// indexes, the MRN range, the visit number) except the name substring,
+	// which scans the institution's patients and so runs only when the text
+	// could be a name (it has a character a phone or ID number lacks).
 	phones := []string{s.index.Index("phone", text)}
 	if d := phoneDigits(text); d != "" && d != text {
 		phones = append(phones, s.index.Index("phone", d))
@@ -127,20 +128,50 @@ func (s *Service) Search(ctx context.Context, p *access.Principal, q Query) (*Se
 	for _, v := range phones {
 		ph = append(ph, arg(v))
 	}
-	match := `(pa.name LIKE ` + arg("%"+likeEscape(text)+"%") + ` ESCAPE '\'` +
-		` OR pa.mrn LIKE ` + arg(likeEscape(text)+"%") + ` ESCAPE '\'` +
-		` OR pa.national_id_idx = ` + arg(s.index.Index("national_id", strings.ToUpper(text))) +
-		` OR pa.id IN (SELECT patient_id FROM patient_phones WHERE phone_idx IN (` + strings.Join(ph, ",") + `))` +
-		` OR pa.id IN (SELECT patient_id FROM encounters WHERE institution_id = $1 AND visit_number = ` + arg(text) + `))`
-	where := ` FROM patients pa WHERE pa.institution_id = $1 AND ` + match + ` AND ` + scope
+	ids := `SELECT id FROM patients WHERE institution_id = $1 AND national_id_idx = ` + arg(s.index.Index("national_id", strings.ToUpper(text))) +
+		` UNION SELECT patient_id FROM patient_phones WHERE phone_idx IN (` + strings.Join(ph, ",") + `)` +
+		// MRNs are codes: a range on the unique index is the prefix match.
+		` UNION SELECT id FROM patients WHERE institution_id = $1 AND mrn >= ` + arg(text) + ` AND mrn < ` + arg(text+"~") +
+		` UNION SELECT patient_id FROM encounters WHERE institution_id = $1 AND visit_number = ` + arg(text)
+	if mayBeName(text) {
+		ids += ` UNION SELECT id FROM patients WHERE institution_id = $1 AND name LIKE ` + arg("%"+likeEscape(text)+"%") + ` ESCAPE '\'`
+	}
+	// Newest patients first: names have no portable order across the two
+	// engines' collations, and a recent discharge is what staff look for.
+	// The matches drive the join (CROSS JOIN keeps SQLite from scanning
+	// every patient and probing the match list instead).
+	where := ` FROM (` + ids + `) m CROSS JOIN patients pa WHERE pa.id = m.id AND pa.institution_id = $1 AND ` + scope
 	res := &SearchResult{}
 	err = s.db.Read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*)`+where, args...).Scan(&res.Total); err != nil {
-			return fmt.Errorf("patient: search count: %w", err)
+		// One pass over the matches gives the count and the page: the name
+		// substring is a scan, so it runs once, not once more for a COUNT.
+		idRows, err := tx.QueryContext(ctx, `SELECT pa.id`+where+` ORDER BY pa.id DESC`, args...)
+		if err != nil {
+			return fmt.Errorf("patient: search: %w", err)
 		}
-		a := append(args, q.Limit, q.Offset)
-		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed(patientCols)+where+
-			fmt.Sprintf(` ORDER BY pa.id DESC LIMIT $%d OFFSET $%d`, len(a)-1, len(a)), a...)
+		var page []any
+		var marks []string
+		for idRows.Next() {
+			var id int64
+			if err := idRows.Scan(&id); err != nil {
+				idRows.Close()
+				return fmt.Errorf("patient: search: %w", err)
+			}
+			if res.Total >= q.Offset && len(page) < q.Limit {
+				page = append(page, id)
+				marks = append(marks, fmt.Sprintf("$%d", len(page)))
+			}
+			res.Total++
+		}
+		idRows.Close()
+		if err := idRows.Err(); err != nil {
+			return fmt.Errorf("patient: search: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed(patientCols)+` FROM patients pa WHERE pa.id IN (`+
+			strings.Join(marks, ",")+`) ORDER BY pa.id DESC`, page...)
 		if err != nil {
 			return fmt.Errorf("patient: search: %w", err)
 		}
@@ -176,6 +207,17 @@ func (s *Service) Search(ctx context.Context, p *access.Principal, q Query) (*Se
 		return nil, err
 	}
 	return res, nil
+}
+
+// mayBeName reports whether text has a character no phone, ID or visit
+// number typed as digits would have: then it may be (part of) a name.
+func mayBeName(text string) bool {
+	if _, err := pii.ValidateNationalID(strings.ToUpper(text)); err == nil {
+		return false // an ID number ending in X
+	}
+	return strings.ContainsFunc(text, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == ' ' || r == '(' || r == ')')
+	})
 }
 
 // prefixed qualifies a column list with the pa alias.
