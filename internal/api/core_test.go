@@ -246,7 +246,8 @@ func TestAPIEncounterLifecycle(t *testing.T) {
 		if len(recs.Items) != 0 {
 			t.Errorf("FIRST has records %+v", recs)
 		}
-		wantProblem(t, e.do("GET", "/api/v1/records", e.tok1), http.StatusBadRequest, "bad_task_id")
+		wantProblem(t, e.do("GET", "/api/v1/records?task_id=x", e.tok1), http.StatusBadRequest, "bad_task_id")
+		testRecordBrowser(t, e, rc.ID, rc.Number)
 
 		wantJSON(t, e.do("GET", "/api/v1/tasks?tab=done", e.tok1), &page)
 		if page.Counts != (tabCountsJSON{Overdue: 1, Upcoming: 1, Done: 2}) || len(page.Items) != 2 {

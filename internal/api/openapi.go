@@ -45,6 +45,7 @@ func ref(kind, name string) obj { return obj{"$ref": "#/components/" + kind + "/
 var problemResponses = map[int]string{
 	400: "the request is invalid; errors names the offending parameters or body fields (as JSON paths)",
 	401: "no valid API token (WWW-Authenticate: Bearer)",
+	403: "the token may not do this (e.g. correct a record someone else made)",
 	404: "not found, or outside the token's institution",
 	409: "the resource's state forbids it (task claimed by a person, task already closed, …)",
 	413: "the request body is too large",
@@ -149,6 +150,7 @@ func operationObject(rt route) obj {
 func schemas() obj {
 	all := baseSchemas()
 	maps.Copy(all, coreSchemas())
+	maps.Copy(all, patientSchemas())
 	return all
 }
 

@@ -65,6 +65,9 @@ func (s *server) listRecords(r *http.Request, p *access.Principal) (any, error) 
 		return nil, err
 	}
 	raw := r.URL.Query().Get("task_id")
+	if raw == "" {
+		return s.browseRecords(r, p)
+	}
 	if id, err := strconv.ParseInt(raw, 10, 64); err != nil || id <= 0 {
 		return nil, errs.Field("task_id", "bad_task_id", "give the task whose records to list as ?task_id= (a task id)")
 	}

@@ -57,7 +57,7 @@ var bodyErrors = []int{400, 404, 409, 413, 415, 503}
 // routes is the whole API. The OpenAPI document is generated from it and a
 // test checks the two agree in both directions.
 func routes() []route {
-	return []route{
+	return append([]route{
 		{Method: "GET", Path: "/api/v1/openapi.json", Public: true, handle: (*server).getOpenAPI,
 			Op: operation{ID: "getOpenAPI", Summary: "This OpenAPI document", Schema: ""}},
 		{Method: "GET", Path: "/api/v1/me", handle: (*server).getMe,
@@ -109,7 +109,10 @@ func routes() []route {
 			Op: operation{ID: "completeTask", Summary: "Record a reached follow-up: the task is done and the record numbered and hash-chained",
 				Params: []param{pathTask}, Body: "RecordRequest", Schema: "RecordCreated", Status: 201, Errors: bodyErrors}},
 		{Method: "GET", Path: "/api/v1/records", handle: (*server).listRecords,
-			Op: operation{ID: "listRecords", Summary: "The follow-up records (and amendments) of a task, oldest first",
-				Params: []param{queryTaskID}, Schema: "RecordList", Errors: []int{400, 404, 503}}},
-	}
+			Op: operation{ID: "listRecords", Summary: "Follow-up records: a task's (oldest first) or the institution's, filtered (newest first)",
+				Description: "With task_id the answer is a RecordList of that task's records and amendments. Without it the answer is a " +
+					"RecordPage of the institution's records, newest first, narrowed by the other parameters.",
+				Params: []param{queryTaskOpt, queryDept, queryRecFrom, queryRecTo, querySatisfaction, queryLevel, queryNumber, queryLimit, queryCursor},
+				Schema: "RecordListing", Errors: []int{400, 404, 503}}},
+	}, patientRoutes()...)
 }

@@ -75,6 +75,10 @@ type App struct {
 	Notify   *notify.Service
 	Notices  *notice.Service
 
+	// coreOpts is how the services were built; the demo builds a second
+	// set on a clock of its own to write history at historical instants.
+	coreOpts core.Options
+
 	web     *web.Server
 	api     http.Handler
 	metrics *metrics
@@ -109,8 +113,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.CTIURL != "" {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
-	sv, err := core.Build(db, core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify})
+	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify}
+	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"suifang/internal/access"
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
+	"suifang/internal/core"
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/gen"
@@ -153,6 +155,11 @@ type demoHistory struct {
 	cardio, cardioWard                  int64 // H01 心血管内科 and its ward
 	spec                                map[string]gen.Specialty
 	records, attempts                   int
+	// fu is the follow-up service on the demo's own clock: each action is
+	// stamped with the instant it is played at, so records, attempts and
+	// their audit entries carry historical times, not the seed's.
+	fu  *followup.Service
+	clk time.Time
 }
 
 // seedHistory imports the generated discharges of the last days (ending
@@ -162,8 +169,8 @@ type demoHistory struct {
 // 不满意, which opens a case), some only after a missed call; a few stay
 // overdue, some were not answered once or twice, a few numbers are wrong or
 // dead, a couple of patients refused further calls and one had died.
-// Today's and upcoming tasks stay open. The services stamp records and
-// attempts with the present time; only the due dates tell the history.
+// Today's and upcoming tasks stay open. Every call and record happens on a
+// working day inside the task's window, at office hours, in time order.
 func (a *App) seedHistory(ctx context.Context, users, depts map[string]int64) error {
 	days := a.Cfg.DemoHistoryDays
 	if days == 0 {
@@ -198,6 +205,13 @@ func (a *App) seedHistory(ctx context.Context, users, depts map[string]int64) er
 	imported := time.Since(began)
 
 	h := &demoHistory{a: a, today: today, cardio: depts["H01/0301"], cardioWard: depts["H01/0301W1"], spec: map[string]gen.Specialty{}}
+	opts := a.coreOpts
+	opts.Now = func() time.Time { return h.clk }
+	hist, err := core.Build(a.DB, opts)
+	if err != nil {
+		return fmt.Errorf("demo: services: %w", err)
+	}
+	h.fu = hist.Followup
 	for _, d := range gen.DefaultDepartments() {
 		h.spec[d.Name] = d.Specialty
 	}
@@ -217,16 +231,27 @@ func (a *App) seedHistory(ctx context.Context, users, depts map[string]int64) er
 	return nil
 }
 
-// work goes through one institution's overdue list, most overdue first.
+// demoAct is one thing done on a task at a historical instant.
+type demoAct struct {
+	at  time.Time
+	seq int
+	day calendar.Date
+	do  func(ctx context.Context, today calendar.Date) error
+}
+
+// work plans one institution's history task by task, most overdue first
+// (so the same seed always tells the same story), then plays the actions
+// in time order on the demo clock.
 func (h *demoHistory) work(ctx context.Context, inst *org.Institution, stream uint64) error {
 	cal, err := h.a.Calendar.Calendar(ctx, inst.ID)
 	if err != nil {
 		return err
 	}
+	loc := inst.Location()
 	// The overdue list, read in one query (paging through Worklist, which
 	// counts every tab per page, cost a second).
 	rows, err := h.a.DB.R().QueryContext(ctx, `SELECT t.id, t.encounter_id, t.step_key, t.level, t.assignee_role, t.department_id,
-		t.channel, t.satisfaction, t.due_date, e.dept_name FROM followup_tasks t JOIN encounters e ON e.id = t.encounter_id
+		t.channel, t.satisfaction, t.earliest_date, t.due_date, e.dept_name FROM followup_tasks t JOIN encounters e ON e.id = t.encounter_id
 		WHERE t.institution_id = $1 AND t.status = $2 AND t.due_date < $3 ORDER BY t.due_date, t.level, t.id`,
 		inst.ID, followup.Open, h.today.AddDays(-3).String())
 	if err != nil {
@@ -235,13 +260,14 @@ func (h *demoHistory) work(ctx context.Context, inst *org.Institution, stream ui
 	var tasks []*followup.Task
 	for rows.Next() {
 		t := &followup.Task{}
-		var role, due string
+		var role, earliest, due string
 		if err := rows.Scan(&t.ID, &t.EncounterID, &t.StepKey, &t.Level, &role, &t.DepartmentID, &t.Channel, &t.Satisfaction,
-			&due, &t.DeptName); err != nil {
+			&earliest, &due, &t.DeptName); err != nil {
 			rows.Close()
 			return err
 		}
 		t.Role = access.Role(role)
+		t.Earliest, _ = calendar.ParseDate(earliest)
 		t.Due, _ = calendar.ParseDate(due)
 		tasks = append(tasks, t)
 	}
@@ -250,6 +276,19 @@ func (h *demoHistory) work(ctx context.Context, inst *org.Institution, stream ui
 		return err
 	}
 	r := rand.New(rand.NewPCG(demoSeed, stream))
+	var acts []demoAct
+	// at is an office-hours instant of day d; the discharge-day call comes
+	// in the afternoon, after the patient went home.
+	at := func(d calendar.Date, afternoon bool) time.Time {
+		mins := 8*60 + 30 + r.IntN(9*60)
+		if afternoon {
+			mins = 15*60 + r.IntN(3*60)
+		}
+		return d.In(loc).Add(time.Duration(mins) * time.Minute)
+	}
+	add := func(d calendar.Date, t *followup.Task, do func(ctx context.Context, today calendar.Date) error) {
+		acts = append(acts, demoAct{at: at(d, t.Earliest == t.Due && t.Level == 1), seq: len(acts), day: d, do: do})
+	}
 	done := map[int64]bool{} // encounters with a completed follow-up
 	refused, deceased := 0, 0
 	for _, t := range tasks {
@@ -257,53 +296,87 @@ func (h *demoHistory) work(ctx context.Context, inst *org.Institution, stream ui
 			continue // the completed level-1 call met it
 		}
 		p := h.who(inst.Code, t, r)
-		attempt := func(outcome, note string) (bool, error) {
-			_, err := h.a.Followup.Attempt(ctx, p, t.ID, followup.AttemptInput{Outcome: outcome, Channel: t.Channel, Note: note}, cal, h.today)
-			if errs.Is(err, errs.Conflict) {
-				return false, nil // closed meanwhile (refusal, death)
+		// The first try falls on a working day of the window, early more
+		// often than late; later tries on the following working days.
+		first := t.Earliest
+		if span := daysBetween(t.Earliest, t.Due); span > 0 {
+			first = t.Earliest.AddDays(min(r.IntN(span+1), r.IntN(span+1)))
+		}
+		if !cal.IsWorkingDay(first) {
+			first = cal.NextWorkingDay(first)
+		}
+		last := h.today.AddDays(-1)
+		if first.After(last) {
+			first = last
+		}
+		day := first
+		next := func() calendar.Date {
+			d := day
+			if n := cal.AddWorkingDays(day, 1); !n.After(last) {
+				day = n
 			}
-			if err == nil {
-				h.attempts++
-			}
-			return err == nil, err
+			return d
+		}
+		attempt := func(outcome, note string) {
+			t := t
+			add(next(), t, func(ctx context.Context, today calendar.Date) error {
+				_, err := h.fu.Attempt(ctx, p, t.ID, followup.AttemptInput{Outcome: outcome, Channel: t.Channel, Note: note}, cal, today)
+				if errs.Is(err, errs.Conflict) {
+					return nil // closed meanwhile (refusal, death)
+				}
+				if err == nil {
+					h.attempts++
+				}
+				return err
+			})
 		}
 		x := r.Float64()
 		switch {
 		case refused < 2 && t.Level == 3 && r.IntN(120) == 0:
 			refused++
-			_, err = attempt(followup.Refused, "患者表示身体已恢复，不需要随访，要求今后不再来电")
+			attempt(followup.Refused, "患者表示身体已恢复，不需要随访，要求今后不再来电")
 		case deceased < 1 && inst.Code == "H01" && t.Level == 2 && r.IntN(400) == 0:
 			deceased++
-			_, err = attempt(followup.Deceased, "家属告知患者已于出院后在家中去世")
+			attempt(followup.Deceased, "家属告知患者已于出院后在家中去世")
 		case x < 0.03:
 			// Nobody got to it: it stays overdue.
 		case x < 0.055:
-			for n := 1 + r.IntN(2); n > 0 && err == nil; n-- {
-				_, err = attempt([]string{followup.NoAnswer, followup.NoAnswer, followup.Busy}[r.IntN(3)], "")
+			for n := 1 + r.IntN(2); n > 0; n-- {
+				attempt([]string{followup.NoAnswer, followup.NoAnswer, followup.Busy}[r.IntN(3)], "")
 			}
 		case x < 0.07:
 			if r.IntN(5) < 2 {
-				_, err = attempt(followup.WrongNumber, "号码有误，接听者不认识患者")
+				attempt(followup.WrongNumber, "号码有误，接听者不认识患者")
 			} else {
-				_, err = attempt(followup.Disconnected, "电话停机")
+				attempt(followup.Disconnected, "电话停机")
 			}
 		default:
-			ok := true
 			if x < 0.10 {
-				ok, err = attempt(followup.NoAnswer, "")
+				attempt(followup.NoAnswer, "")
 			}
-			if ok && err == nil {
-				err = h.complete(ctx, p, t, r)
-				if err == nil {
-					done[t.EncounterID] = true
-				}
-			}
+			in := h.recordInput(t, r)
+			t := t
+			add(next(), t, func(ctx context.Context, _ calendar.Date) error { return h.complete(ctx, p, t, in) })
+			done[t.EncounterID] = true
 		}
-		if err != nil {
-			return fmt.Errorf("task %d (%s): %w", t.ID, t.StepKey, err)
+	}
+	slices.SortStableFunc(acts, func(a, b demoAct) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.seq - b.seq
+	})
+	for _, act := range acts {
+		h.clk = act.at
+		if err := act.do(ctx, act.day); err != nil {
+			return fmt.Errorf("at %s: %w", act.at.Format(time.DateTime), err)
 		}
 	}
 	return nil
+}
+
+func daysBetween(a, b calendar.Date) int {
+	return int(b.In(time.UTC).Sub(a.In(time.UTC)).Hours() / 24)
 }
 
 // who does a task: the demo nurse and doctor for 心血管内科 (their scope),
@@ -326,8 +399,8 @@ func (h *demoHistory) who(inst string, t *followup.Task, r *rand.Rand) *access.P
 	return h.admin
 }
 
-// complete records the follow-up with plausible four-element texts.
-func (h *demoHistory) complete(ctx context.Context, p *access.Principal, t *followup.Task, r *rand.Rand) error {
+// recordInput writes a follow-up with plausible four-element texts.
+func (h *demoHistory) recordInput(t *followup.Task, r *rand.Rand) followup.RecordInput {
 	pick := func(list []string) string { return list[r.IntN(len(list))] }
 	spec := h.spec[t.DeptName]
 	in := followup.RecordInput{Channel: t.Channel, NPS: -1, RevisitNeeded: r.IntN(100) < 35}
@@ -378,7 +451,12 @@ func (h *demoHistory) complete(ctx context.Context, p *access.Principal, t *foll
 		}
 		in.Opinions = pick(demoComplaints)
 	}
-	_, err := h.a.Followup.Complete(ctx, p, t.ID, in)
+	return in
+}
+
+// complete records the follow-up.
+func (h *demoHistory) complete(ctx context.Context, p *access.Principal, t *followup.Task, in followup.RecordInput) error {
+	_, err := h.fu.Complete(ctx, p, t.ID, in)
 	if errs.Is(err, errs.Conflict) {
 		return nil // closed meanwhile (a refusal closed the patient's tasks)
 	}

@@ -217,8 +217,21 @@ func (s *Service) Amend(ctx context.Context, p *access.Principal, recordID int64
 		if err != nil {
 			return err
 		}
-		if _, err := s.task(ctx, tx, p, orig.TaskID); err != nil {
+		t, err := s.task(ctx, tx, p, orig.TaskID)
+		if err != nil {
 			return err
+		}
+		if err := mayAmend(p, orig, t.DepartmentID); err != nil {
+			return err
+		}
+		// Corrections form a line, not a tree: a record already corrected
+		// is corrected by amending its latest version.
+		var later int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_records WHERE amends_id = $1`, orig.ID).Scan(&later); err != nil {
+			return fmt.Errorf("followup: later versions: %w", err)
+		}
+		if later > 0 {
+			return errs.New(errs.Conflict, "record_superseded", "this record was corrected already; correct its latest version")
 		}
 		rec = &Record{InstitutionID: orig.InstitutionID, TaskID: orig.TaskID, EncounterID: orig.EncounterID, PatientID: orig.PatientID,
 			RecordInput: in, AmendsID: orig.ID, AmendReason: reason}

@@ -416,7 +416,7 @@ func (s *Service) Attempt(ctx context.Context, p *access.Principal, taskID int64
 			}
 		case Deceased:
 			res.Status, reason = Cancelled, "deceased"
-			if err := s.patients.SetDeceased(ctx, tx, t.PatientID); err != nil {
+			if err := s.patients.SetDeceased(ctx, tx, p, t.PatientID, "contact attempt: "+in.Note); err != nil {
 				return err
 			}
 		}
@@ -430,13 +430,9 @@ func (s *Service) Attempt(ctx context.Context, p *access.Principal, taskID int64
 			return fmt.Errorf("followup: update task: %w", err)
 		}
 		if in.Outcome == Refused || in.Outcome == Deceased {
-			r, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3
-				WHERE patient_id = $4 AND status = $5`, Cancelled, reason, nowUS, t.PatientID, Open)
-			if err != nil {
-				return fmt.Errorf("followup: close patient tasks: %w", err)
+			if res.Closed, err = closePatientTasks(ctx, tx, t.PatientID, reason, nowUS, false); err != nil {
+				return err
 			}
-			n, _ := r.RowsAffected()
-			res.Closed = int(n)
 		}
 		e := audit.Event(p, "followup.attempt", "followup_task", fmt.Sprint(t.ID), t.InstitutionID)
 		e.Detail = fmt.Sprintf("outcome=%s attempts=%d status=%s", in.Outcome, res.Attempts, res.Status)

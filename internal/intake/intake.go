@@ -78,7 +78,7 @@ type Encounter struct {
 	Surgery          bool
 	// Procedures are the operation names (手术名称), when the source gives them.
 	Procedures []string
-	Outcome          Outcome
+	Outcome    Outcome
 }
 
 // Message is one usable row or message.

@@ -196,3 +196,25 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter, today
 	}
 	return out, nil
 }
+
+// ForPatient lists the notices raised about one patient that p may see,
+// newest first, for the patient's page.
+func (s *Service) ForPatient(ctx context.Context, p *access.Principal, patientID int64) ([]*Notice, error) {
+	rows, err := s.db.R().QueryContext(ctx, `SELECT `+noticeCols+noticeFrom+` WHERE n.patient_id = $1
+		ORDER BY n.created_at DESC, n.id DESC LIMIT 200`, patientID)
+	if err != nil {
+		return nil, fmt.Errorf("notice: patient notices: %w", err)
+	}
+	defer rows.Close()
+	var out []*Notice
+	for rows.Next() {
+		n, err := scanNotice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("notice: patient notices: %w", err)
+		}
+		if canSee(p, n) {
+			out = append(out, n)
+		}
+	}
+	return out, rows.Err()
+}

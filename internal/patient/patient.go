@@ -761,11 +761,22 @@ func (s *Service) SetDoNotContact(ctx context.Context, tx *sql.Tx, p *access.Pri
 	return s.audit.Append(ctx, tx, e)
 }
 
-// SetDeceased records that the patient died (a contact attempt found out).
-func (s *Service) SetDeceased(ctx context.Context, tx *sql.Tx, patientID int64) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE patients SET deceased = $1, updated_at = $2 WHERE id = $3`,
-		true, store.Micros(s.now()), patientID); err != nil {
+// SetDeceased records in tx that the patient died (a contact attempt or a
+// staff member found out), audited with how it became known.
+func (s *Service) SetDeceased(ctx context.Context, tx *sql.Tx, p *access.Principal, patientID int64, reason string) error {
+	r, err := tx.ExecContext(ctx, `UPDATE patients SET deceased = $1, updated_at = $2 WHERE id = $3`,
+		true, store.Micros(s.now()), patientID)
+	if err != nil {
 		return fmt.Errorf("patient: deceased: %w", err)
 	}
-	return nil
+	if n, _ := r.RowsAffected(); n == 0 {
+		return errs.New(errs.NotFound, "patient_not_found", "no such patient")
+	}
+	var inst int64
+	if err := tx.QueryRowContext(ctx, `SELECT institution_id FROM patients WHERE id = $1`, patientID).Scan(&inst); err != nil {
+		return fmt.Errorf("patient: deceased: %w", err)
+	}
+	e := audit.Event(p, "patient.deceased", "patient", fmt.Sprint(patientID), inst)
+	e.Detail = reason
+	return s.audit.Append(ctx, tx, e)
 }

@@ -78,6 +78,8 @@ func (s *Server) routes() {
 
 	s.notifyRoutes()
 
+	s.patientRoutes()
+
 	m.HandleFunc("/", s.public(s.notFound))
 }
 
