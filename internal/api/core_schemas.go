@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+
 	"suifang/internal/followup"
 )
 
@@ -12,6 +14,8 @@ func coreSchemas() obj {
 	str := obj{"type": "string"}
 	boolean := obj{"type": "boolean"}
 	count := obj{"type": "integer", "minimum": 0}
+	capped := obj{"type": "integer", "minimum": 0, "maximum": followup.CountCap + 1,
+		"description": fmt.Sprintf("tasks in the tab; counting stops at %d, so %d means more than %d", followup.CountCap+1, followup.CountCap+1, followup.CountCap)}
 	date := obj{"type": "string", "format": "date"}
 	nullDate := obj{"type": []string{"string", "null"}, "format": "date"}
 	nullTime := obj{"type": []string{"string", "null"}, "format": "date-time"}
@@ -156,14 +160,14 @@ func coreSchemas() obj {
 			"tasks":             array(ref("schemas", "Task")),
 		}),
 		"TabCounts": object([]string{"today", "overdue", "upcoming", "mine", "done"}, obj{
-			"today": count, "overdue": count, "upcoming": count, "mine": count, "done": count,
+			"today": capped, "overdue": capped, "upcoming": capped, "mine": capped, "done": capped,
 		}),
 		"TaskPage": object([]string{"items", "next_cursor", "today", "tab", "total", "counts"}, obj{
 			"items":       array(ref("schemas", "Task")),
 			"next_cursor": obj{"type": []string{"string", "null"}, "description": "pass as ?cursor= for the next page; null on the last page"},
 			"today":       obj{"type": "string", "format": "date", "description": "the institution's local date the tabs are computed for"},
 			"tab":         str,
-			"total":       obj{"type": "integer", "minimum": 0, "description": "tasks in this tab"},
+			"total":       capped,
 			"counts":      ref("schemas", "TabCounts"),
 		}),
 		"AttemptRequest": input([]string{"outcome"}, obj{

@@ -106,12 +106,18 @@ type Filter struct {
 	Offset        int
 }
 
+// CountCap bounds the tab counts: counting stops after CountCap+1 tasks,
+// so a count above CountCap means "more than CountCap". An exact count of
+// a backlog of a million overdue tasks cost seconds per page view and tells
+// the nurse nothing a "1000+" does not.
+const CountCap = 1000
+
 // Worklist is one page of tasks plus the counts of every tab.
 type Worklist struct {
 	Today  calendar.Date
 	Tasks  []*Task
-	Counts map[Tab]int
-	Total  int // tasks in the current tab
+	Counts map[Tab]int // at most CountCap+1
+	Total  int         // tasks in the current tab, at most CountCap+1
 }
 
 // roleFilter limits a worklist to the steps the caller's roles do; people
@@ -185,6 +191,18 @@ func (s *Service) where(p *access.Principal, f Filter, today calendar.Date) (str
 	return strings.Join(conds, " AND "), args, nil
 }
 
+// tabBase adapts the shared scope clause to a tab. For "mine", a unary
+// plus on institution_id stops the planner from walking the institution's
+// whole worklist index (it has no statistics to know that is millions of
+// rows) so it reads the few claimed and assigned tasks instead: 0.5 s → 0.1 ms
+// on a million stays.
+func tabBase(tab Tab, base string) string {
+	if tab == TabMine {
+		return strings.Replace(base, "t.institution_id = ", "+t.institution_id = ", 1)
+	}
+	return base
+}
+
 func tabCond(tab Tab, today string, me int64, args *[]any) string {
 	arg := func(v any) string {
 		*args = append(*args, v)
@@ -194,15 +212,21 @@ func tabCond(tab Tab, today string, me int64, args *[]any) string {
 	case TabOverdue:
 		return "t.status = " + arg(Open) + " AND t.due_date < " + arg(today)
 	case TabUpcoming:
-		return "t.status = " + arg(Open) + " AND t.next_date > " + arg(today)
+		// next_date never passes due_date, so the redundant due_date term
+		// lets the worklist index seek instead of scanning every open task.
+		d := arg(today)
+		return "t.status = " + arg(Open) + " AND t.next_date > " + d + " AND t.due_date > " + d
 	case TabMine:
 		if me == 0 {
 			return "1 = 0" // integrations and the system hold no claims
 		}
+		// The "<> 0" terms match the partial claim/assignment indexes
+		// (migration 0007), which SQLite uses only when the query says so.
 		m := arg(me)
-		return "t.status = " + arg(Open) + " AND (t.claimed_by = " + m + " OR t.assignee_id = " + m + ")"
+		return "t.status = " + arg(Open) + " AND ((t.claimed_by = " + m + " AND t.claimed_by <> 0) OR (t.assignee_id = " + m + " AND t.assignee_id <> 0))"
 	case TabDone:
-		return "t.status <> " + arg(Open)
+		// IN, not <>, so the index seeks each closed status.
+		return "t.status IN (" + arg(Done) + "," + arg(Unreachable) + "," + arg(Cancelled) + ")"
 	default:
 		d := arg(today)
 		return "t.status = " + arg(Open) + " AND t.next_date <= " + d + " AND t.due_date >= " + d
@@ -226,7 +250,8 @@ func (s *Service) Worklist(ctx context.Context, p *access.Principal, f Filter, t
 	err = s.db.Read(ctx, func(tx *sql.Tx) error {
 		for _, tab := range Tabs() {
 			a := append([]any(nil), args...)
-			q := `SELECT COUNT(*) FROM followup_tasks t WHERE ` + base + ` AND ` + tabCond(tab, today.String(), p.UserID, &a)
+			q := fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM followup_tasks t WHERE %s AND %s LIMIT %d) c`,
+				tabBase(tab, base), tabCond(tab, today.String(), p.UserID, &a), CountCap+1)
 			var n int
 			if err := tx.QueryRowContext(ctx, q, a...).Scan(&n); err != nil {
 				return fmt.Errorf("followup: count %s: %w", tab, err)
@@ -238,10 +263,11 @@ func (s *Service) Worklist(ctx context.Context, p *access.Principal, f Filter, t
 		order := ` ORDER BY t.due_date, t.level, t.next_date, t.id`
 		if f.Tab == TabDone {
 			order = ` ORDER BY t.closed_at DESC, t.id DESC`
-		} else if f.Tab == TabUpcoming {
-			order = ` ORDER BY t.next_date, t.due_date, t.id`
 		}
-		q := `SELECT ` + taskCols + taskFrom + ` WHERE ` + base + ` AND ` + tabCond(f.Tab, today.String(), p.UserID, &a) + order
+		// Upcoming tasks sort by deadline too: the index is in due_date
+		// order, so a page stops after 50 rows instead of sorting every
+		// future task (0.4 s for one department of a million stays).
+		q := `SELECT ` + taskCols + taskFrom + ` WHERE ` + tabBase(f.Tab, base) + ` AND ` + tabCond(f.Tab, today.String(), p.UserID, &a) + order
 		a = append(a, f.Limit, f.Offset)
 		q += fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(a)-1, len(a))
 		rows, err := tx.QueryContext(ctx, q, a...)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/intake"
 	"suifang/internal/store"
@@ -216,5 +217,45 @@ func TestImporterKeepsProcedures(t *testing.T) {
 		check("阑尾切除术", "腹腔镜探查术")
 		send(intake.Update, "阑尾切除术")
 		check("阑尾切除术")
+	})
+}
+
+// Tab counts stop at followup.CountCap+1: 520 discharges today give 1,040
+// tasks due today (L1 and the first contact), which count as 1,001.
+func TestWorklistCountsAreCapped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e, ids := setup(t, db, "H1")
+		_, err := e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "many"}, func(s intake.Sink) error {
+			for i := range 520 {
+				if err := s.Message(intake.Message{Source: "many", Line: i + 1, Event: intake.Discharge,
+					Patient: intake.Patient{MRN: fmt.Sprintf("M%d", i), Name: "患者"},
+					Encounter: intake.Encounter{VisitNumber: fmt.Sprintf("V%d", i), DepartmentCode: "0301", WardCode: "W05",
+						DischargedAt: time.Date(2026, 9, 30, 1, 0, 0, 0, time.UTC)}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := followup.Today(e.clk.Now(), time.FixedZone("CST", 8*3600))
+		wl, err := e.fu.Worklist(ctx, sysadmin(), followup.Filter{InstitutionID: ids["H1"]}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wl.Counts[followup.TabToday] != followup.CountCap+1 || wl.Total != followup.CountCap+1 {
+			t.Errorf("today count %d, total %d; want %d (capped)", wl.Counts[followup.TabToday], wl.Total, followup.CountCap+1)
+		}
+		// L2 and L3 (start 1 and 7 days on) are upcoming: 1,040, capped too.
+		if n := wl.Counts[followup.TabUpcoming]; n != followup.CountCap+1 {
+			t.Errorf("upcoming count %d, want %d", n, followup.CountCap+1)
+		}
+		if n := wl.Counts[followup.TabOverdue]; n != 0 {
+			t.Errorf("overdue count %d, want 0", n)
+		}
+		if len(wl.Tasks) != 50 {
+			t.Errorf("page of %d tasks, want 50", len(wl.Tasks))
+		}
 	})
 }

@@ -298,7 +298,7 @@ type taskRow struct {
 type tabLink struct {
 	Tab     followup.Tab
 	URL     string
-	Count   int
+	Count   string // "1000+" above followup.CountCap
 	Current bool
 	Alert   bool
 }
@@ -311,6 +311,7 @@ type worklistData struct {
 	Tabs      []tabLink
 	Rows      []taskRow
 	Total     int
+	TotalText string // Total as shown: "1000+" when capped
 	From, To  int
 	PrevURL   string
 	NextURL   string
@@ -346,14 +347,14 @@ func (s *Server) worklist(w http.ResponseWriter, r *http.Request, q *req) error 
 	if err != nil {
 		return err
 	}
-	d := worklistData{Inst: inst, Insts: insts, WL: st, Today: today.String(), Total: wl.Total, Depts: depts,
+	d := worklistData{Inst: inst, Insts: insts, WL: st, Today: today.String(), Total: wl.Total, TotalText: countText(wl.Total), Depts: depts,
 		Channels: followup.Channels(), Filtered: st.Level != 0 || st.Dept != 0 || st.Channel != "",
 		CanImport: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent), Notice: s.takeNotice(w, r)}
 	clear := st
 	clear.Level, clear.Dept, clear.Channel = 0, 0, ""
 	d.ClearURL = clear.TabURL(st.Tab)
 	for _, tab := range followup.Tabs() {
-		d.Tabs = append(d.Tabs, tabLink{Tab: tab, URL: st.TabURL(tab), Count: wl.Counts[tab], Current: tab == st.Tab,
+		d.Tabs = append(d.Tabs, tabLink{Tab: tab, URL: st.TabURL(tab), Count: countText(wl.Counts[tab]), Current: tab == st.Tab,
 			Alert: tab == followup.TabOverdue && wl.Counts[tab] > 0})
 	}
 	now := s.Now()
@@ -766,4 +767,12 @@ func (s *Server) taskRecord(w http.ResponseWriter, r *http.Request, q *req) erro
 		text += s.cat.T(q.Lang, "fu.sep") + s.cat.T(q.Lang, "fu.flash.no_more")
 	}
 	return s.redirectNotice(w, r, to, text)
+}
+
+// countText shows a capped count: "1000+" means more than followup.CountCap.
+func countText(n int) string {
+	if n > followup.CountCap {
+		return strconv.Itoa(followup.CountCap) + "+"
+	}
+	return strconv.Itoa(n)
 }
