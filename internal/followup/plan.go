@@ -34,6 +34,7 @@ type Service struct {
 	policy   Policy
 	dialer   Dialer
 	caseHook func(ctx context.Context, tx *sql.Tx, c CaseOpened) error
+	overflow *overflowCache // tab counts past CountCap, briefly reused
 }
 
 // Policy holds the follow-up settings an institution may change.
@@ -50,7 +51,8 @@ func New(db *store.DB, au *audit.Service, patients *patient.Service, now func() 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, audit: au, patients: patients, now: now, log: log, policy: pol, dialer: dialer}
+	return &Service{db: db, audit: au, patients: patients, now: now, log: log, policy: pol, dialer: dialer,
+		overflow: newOverflowCache(overflowTTL)}
 }
 
 // Planned is one task a rule step produces for an encounter.

@@ -252,9 +252,17 @@ func (s *Service) Worklist(ctx context.Context, p *access.Principal, f Filter, t
 			a := append([]any(nil), args...)
 			q := fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM followup_tasks t WHERE %s AND %s LIMIT %d) c`,
 				tabBase(tab, base), tabCond(tab, today.String(), p.UserID, &a), CountCap+1)
+			key := fmt.Sprintf("%s|%v", q, a)
+			if s.overflow.overflows(key, s.now()) {
+				wl.Counts[tab] = CountCap + 1
+				continue
+			}
 			var n int
 			if err := tx.QueryRowContext(ctx, q, a...).Scan(&n); err != nil {
 				return fmt.Errorf("followup: count %s: %w", tab, err)
+			}
+			if n > CountCap {
+				s.overflow.remember(key, s.now())
 			}
 			wl.Counts[tab] = n
 		}
