@@ -20,6 +20,7 @@ import (
 	"suifang/internal/patient"
 	"suifang/internal/pii"
 	"suifang/internal/store"
+	"suifang/internal/survey"
 )
 
 // Options are what the services need besides the database.
@@ -31,6 +32,7 @@ type Options struct {
 	Keys     *pii.Keyring // patient-data keys (required)
 	Index    *pii.Indexer // blind-index key (required)
 	Dialer   followup.Dialer
+	Survey   survey.Config
 }
 
 // Services are the doors to every room.
@@ -42,6 +44,7 @@ type Services struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Survey   *survey.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -66,11 +69,17 @@ func Build(db *store.DB, o Options) (*Services, error) {
 		if err := s.Calendar.SeedInstitution(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.Followup.SeedInstitution(ctx, tx, id)
+		if err := s.Followup.SeedInstitution(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.Survey.SeedInstitution(ctx, tx, id)
 	})
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
 	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	// The outbox and the notice hooks are attached with Survey.SetHooks
+	// once those rooms exist.
+	s.Survey = survey.New(db, s.Audit, s.Patients, s.Followup, o.Index, o.Now, o.Log, o.Survey, survey.Hooks{})
 	return s, nil
 }
