@@ -187,7 +187,7 @@ func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, inst, invID int64, ch
 		ch = notify.WeChat
 	}
 	_, err := s.hooks.Outbox.Enqueue(ctx, tx, notify.Message{InstitutionID: inst, Channel: ch, Template: template, To: to,
-		Params: map[string]string{"name": greeting, "hospital": hospital, "link": s.Link(token), "phone": st.ServicePhone},
+		Params:         map[string]string{"name": greeting, "hospital": hospital, "link": s.Link(token), "phone": st.ServicePhone},
 		IdempotencyKey: idem, Patient: true, Ref: invitationRef(invID)})
 	if err != nil {
 		return fmt.Errorf("survey: enqueue: %w", err)

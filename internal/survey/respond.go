@@ -173,7 +173,7 @@ func loadAnswers(ctx context.Context, q store.Querier, respID int64) (Answers, e
 
 // Answer values are stored as one text: codes joined by a unit separator.
 func encodeValue(vals []string) string { return strings.Join(vals, "\x1f") }
-func decodeValue(v string) []string   { return strings.Split(v, "\x1f") }
+func decodeValue(v string) []string    { return strings.Split(v, "\x1f") }
 
 // SaveResult says what a save did.
 type SaveResult struct {
