@@ -24,6 +24,7 @@ import (
 	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/store"
+	"suifang/internal/survey"
 	"suifang/internal/web"
 )
 
@@ -39,6 +40,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
 	Followup        followup.Policy
+	Survey          survey.Config
 	// DataKeys encrypt patient identifiers ("id:base64key,…", first is
 	// current); IndexKey keys the blind indexes. See loadKeys.
 	DataKeys string
@@ -69,6 +71,7 @@ type App struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Survey   *survey.Service
 
 	web     *web.Server
 	api     http.Handler
@@ -105,15 +108,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	sv, err := core.Build(db, core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer})
+		Keys: keys, Index: index, Dialer: dialer, Survey: cfg.Survey})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
-	a.Patients, a.Followup, a.Importer = sv.Patients, sv.Followup, sv.Importer
+	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Survey: a.Survey,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
@@ -189,6 +192,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	a.startWorkers(wctx)
+	a.startSurveyWorker(wctx)
 	if a.Cfg.MLLPAddr != "" {
 		a.bg.Add(1)
 		go func() {
@@ -238,6 +242,32 @@ func (a *App) startWorkers(ctx context.Context) {
 				} else if n > 0 {
 					a.Log.Info("purged idle sessions", "count", n)
 				}
+			}
+		}
+	}()
+}
+
+// surveyEvery is how often the survey worker looks for follow-up tasks to
+// invite and invitations to remind.
+const surveyEvery = time.Minute
+
+// startSurveyWorker sends survey invitations when an sms/wechat/web task's
+// window opens, and reminders. A worker (rather than inviting at plan time)
+// lets tasks planned weeks ahead wait until they are due, and it notices
+// tasks closed by phone meanwhile. Every instance may run it: invitations
+// are unique per task and reminders are counted with a compare-and-set.
+func (a *App) startSurveyWorker(ctx context.Context) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		t := time.NewTicker(surveyEvery)
+		defer t.Stop()
+		for {
+			a.Survey.Work(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
 			}
 		}
 	}()

@@ -179,6 +179,7 @@ func decodeValue(v string) []string    { return strings.Split(v, "\x1f") }
 type SaveResult struct {
 	Sheet    *Sheet
 	Problems map[string]string // by link id; the section is shown again
+	Revealed bool              // an answer revealed a new item on this page; it is shown again
 	Done     bool
 }
 
@@ -186,7 +187,12 @@ type SaveResult struct {
 // next section with a visible item, or completes the response after the
 // last one. Valid answers are kept even when others in the section have a
 // problem, so nothing the patient typed is lost.
-func (s *Service) Save(ctx context.Context, token string, sec int, raw Answers) (*SaveResult, error) {
+//
+// shown lists the items the page displayed. Pages work without script, so
+// an item that an answer on the same page reveals (show B when A = 不满意)
+// appears only after the save: the section is then shown again with it
+// (Revealed) instead of moving on. A nil shown skips this check.
+func (s *Service) Save(ctx context.Context, token string, sec int, raw Answers, shown []string) (*SaveResult, error) {
 	res := &SaveResult{}
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		inv, err := s.openInv(ctx, tx, token)
@@ -219,7 +225,14 @@ func (s *Service) Save(ctx context.Context, token string, sec int, raw Answers) 
 			}
 		}
 		next := sec
-		if len(problems) == 0 {
+		if shown != nil {
+			for _, it := range sh.Visible(sec) {
+				if !slices.Contains(shown, it.LinkID) && len(sh.Answers[it.LinkID]) == 0 {
+					res.Revealed = true
+				}
+			}
+		}
+		if len(problems) == 0 && !res.Revealed {
 			next = sec + 1
 			for next < len(body.Sections) && len(sh.Visible(next)) == 0 {
 				next++
@@ -231,7 +244,7 @@ func (s *Service) Save(ctx context.Context, token string, sec int, raw Answers) 
 		}
 		sh.Section = next
 		res.Sheet, res.Problems = sh, problems
-		if len(problems) > 0 || next < len(body.Sections) {
+		if len(problems) > 0 || res.Revealed || next < len(body.Sections) {
 			return nil
 		}
 		// Last page: check everything once more (a changed answer can

@@ -387,7 +387,7 @@ func answerAll(t *testing.T, s *survey.Service, token string, a survey.Answers) 
 		t.Fatalf("open: %v", err)
 	}
 	for i := 0; i < 20; i++ {
-		res, err := s.Save(ctx, token, sh.Section, a)
+		res, err := s.Save(ctx, token, sh.Section, a, nil)
 		if err != nil {
 			t.Fatalf("save section %d: %v", sh.Section, err)
 		}
@@ -459,7 +459,7 @@ func TestSurveyInviteAndRespond(t *testing.T) {
 		}
 		// Missing required answers: the page comes back with them marked,
 		// and what was answered is kept.
-		res, err := e.sur.Save(ctx, token, 0, survey.Answers{"effect": {"improved"}})
+		res, err := e.sur.Save(ctx, token, 0, survey.Answers{"effect": {"improved"}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -471,7 +471,7 @@ func TestSurveyInviteAndRespond(t *testing.T) {
 			t.Fatal("partial answer lost")
 		}
 		// A bad answer code is a problem, not a crash.
-		res, _ = e.sur.Save(ctx, token, 0, survey.Answers{"effect": {"splendid"}, "medication": {"yes"}, "revisit": {"yes"}})
+		res, _ = e.sur.Save(ctx, token, 0, survey.Answers{"effect": {"splendid"}, "medication": {"yes"}, "revisit": {"yes"}}, nil)
 		if res.Problems["effect"] != "bad_answer" {
 			t.Fatalf("bad code: %v", res.Problems)
 		}
@@ -521,7 +521,7 @@ func TestSurveyInviteAndRespond(t *testing.T) {
 		// Reuse is refused.
 		_, err = e.sur.Open(ctx, token)
 		wantErr(t, err, errs.Conflict, "survey_link_used")
-		_, err = e.sur.Save(ctx, token, 0, a)
+		_, err = e.sur.Save(ctx, token, 0, a, nil)
 		wantErr(t, err, errs.Conflict, "survey_link_used")
 	})
 }

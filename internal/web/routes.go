@@ -76,6 +76,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/rules/{id}", s.private(s.ruleUpdate))
 	m.HandleFunc("POST /admin/rules/{id}/reapply", s.private(s.ruleReapply))
 
+	s.surveyRoutes()
+
 	m.HandleFunc("/", s.public(s.notFound))
 }
 

@@ -28,6 +28,7 @@ import (
 	"suifang/internal/importer"
 	"suifang/internal/org"
 	"suifang/internal/patient"
+	"suifang/internal/survey"
 )
 
 //go:embed templates static
@@ -42,6 +43,7 @@ type Deps struct {
 	Patients *patient.Service
 	Followup *followup.Service
 	Importer *importer.Service
+	Survey   *survey.Service
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
