@@ -175,7 +175,7 @@ func (s *Service) invite(ctx context.Context, tx *sql.Tx, sp inviteSpec) (int64,
 // department or an identifier.
 func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, inst, invID int64, channel, template, to, greeting, token string,
 	st *Settings, idem string) error {
-	if s.hooks.Outbox == nil {
+	if s.h().Outbox == nil {
 		return nil
 	}
 	var hospital string
@@ -186,7 +186,7 @@ func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, inst, invID int64, ch
 	if channel == "wechat" {
 		ch = notify.WeChat
 	}
-	_, err := s.hooks.Outbox.Enqueue(ctx, tx, notify.Message{InstitutionID: inst, Channel: ch, Template: template, To: to,
+	_, err := s.h().Outbox.Enqueue(ctx, tx, notify.Message{InstitutionID: inst, Channel: ch, Template: template, To: to,
 		Params:         map[string]string{"name": greeting, "hospital": hospital, "link": s.Link(token), "phone": st.ServicePhone},
 		IdempotencyKey: idem, Patient: true, Ref: invitationRef(invID)})
 	if err != nil {
@@ -335,8 +335,8 @@ func (s *Service) stop(ctx context.Context, tx *sql.Tx, inv *invRow, status, rea
 		status, reason, inv.ID); err != nil {
 		return fmt.Errorf("survey: stop invitation: %w", err)
 	}
-	if s.hooks.Outbox != nil {
-		if _, err := s.hooks.Outbox.CancelRef(ctx, tx, inv.Inst, invitationRef(inv.ID)); err != nil {
+	if s.h().Outbox != nil {
+		if _, err := s.h().Outbox.CancelRef(ctx, tx, inv.Inst, invitationRef(inv.ID)); err != nil {
 			return fmt.Errorf("survey: cancel messages: %w", err)
 		}
 	}

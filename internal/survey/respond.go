@@ -339,12 +339,12 @@ func (s *Service) complete(ctx context.Context, tx *sql.Tx, inv *invRow, sh *She
 		Answered, now, inv.ID); err != nil {
 		return fmt.Errorf("survey: invitation answered: %w", err)
 	}
-	if s.hooks.Outbox != nil {
-		if _, err := s.hooks.Outbox.CancelRef(ctx, tx, inv.Inst, invitationRef(inv.ID)); err != nil {
+	if s.h().Outbox != nil {
+		if _, err := s.h().Outbox.CancelRef(ctx, tx, inv.Inst, invitationRef(inv.ID)); err != nil {
 			return fmt.Errorf("survey: cancel reminders: %w", err)
 		}
 	}
-	if s.hooks.OnNegative != nil {
+	if s.h().OnNegative != nil {
 		for _, it := range body.Items() {
 			if !it.Negative(a[it.LinkID]) {
 				continue
@@ -353,18 +353,18 @@ func (s *Service) complete(ctx context.Context, tx *sql.Tx, inv *invRow, sh *She
 			if topic == "" {
 				topic = "other"
 			}
-			if err := s.hooks.OnNegative(ctx, tx, Negative{InstitutionID: inv.Inst, PatientID: inv.PatientID, EncounterID: inv.EncounterID,
+			if err := s.h().OnNegative(ctx, tx, Negative{InstitutionID: inv.Inst, PatientID: inv.PatientID, EncounterID: inv.EncounterID,
 				TaskID: inv.TaskID, ResponseID: respID, DepartmentID: inv.Dept, Topic: topic, Question: it.Text, Text: it.Label(a[it.LinkID])}); err != nil {
 				return fmt.Errorf("survey: raise negative answer: %w", err)
 			}
 		}
 	}
-	if inv.NoticeRef != "" && s.hooks.OnRecovery != nil {
+	if inv.NoticeRef != "" && s.h().OnRecovery != nil {
 		var pct *int
 		if p := score.Percent(); p >= 0 {
 			pct = &p
 		}
-		if err := s.hooks.OnRecovery(ctx, tx, inv.NoticeRef, satisfaction, pct); err != nil {
+		if err := s.h().OnRecovery(ctx, tx, inv.NoticeRef, satisfaction, pct); err != nil {
 			return fmt.Errorf("survey: report recovery: %w", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -70,7 +71,7 @@ type Service struct {
 	signer   *pii.Indexer
 	now      func() time.Time
 	log      *slog.Logger
-	hooks    Hooks
+	hooks    atomic.Pointer[Hooks]
 	cfg      Config
 }
 
@@ -81,12 +82,16 @@ func New(db *store.DB, au *audit.Service, pat *patient.Service, fu *followup.Ser
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, audit: au, patients: pat, followup: fu, signer: signer, now: now, log: log, cfg: cfg, hooks: hooks}
+	s := &Service{db: db, audit: au, patients: pat, followup: fu, signer: signer, now: now, log: log, cfg: cfg}
+	s.hooks.Store(&hooks)
+	return s
 }
 
 // SetHooks replaces the hooks; core.Build calls it once the rooms the
-// hooks reach exist.
-func (s *Service) SetHooks(h Hooks) { s.hooks = h }
+// hooks reach exist. Safe while workers run.
+func (s *Service) SetHooks(h Hooks) { s.hooks.Store(&h) }
+
+func (s *Service) h() *Hooks { return s.hooks.Load() }
 
 // Version statuses.
 const (
