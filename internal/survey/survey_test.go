@@ -173,6 +173,21 @@ func (e *env) count(q string, args ...any) int {
 	return n
 }
 
+func (e *env) qid(key string) int64 {
+	e.t.Helper()
+	list, err := e.sur.List(ctx, access.System(), e.inst)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, q := range list {
+		if q.Key == key {
+			return q.ID
+		}
+	}
+	e.t.Fatalf("no questionnaire %s", key)
+	return 0
+}
+
 func wantErr(t *testing.T, err error, kind errs.Kind, code string) {
 	t.Helper()
 	if !errs.Is(err, kind) || (code != "" && errs.CodeOf(err) != code) {
@@ -517,6 +532,53 @@ func TestSurveyInviteAndRespond(t *testing.T) {
 		db.R().QueryRowContext(ctx, `SELECT points, max_points, satisfaction FROM survey_responses`).Scan(&pts, &maxPts, &sat)
 		if sat != survey.Dissatisfied || maxPts == 0 || pts >= maxPts {
 			t.Fatalf("score %d/%d satisfaction %s", pts, maxPts, sat)
+		}
+		// Results: the response counts by channel, item and satisfaction.
+		rs, err := e.sur.Results(ctx, access.System(), survey.ResultFilter{QuestionnaireID: e.qid("inpatient_satisfaction")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs.Invited != 1 || rs.Answered != 1 || len(rs.Channels) != 1 || rs.Channels[0].Channel != "sms" || rs.ResponseRate() != 100 {
+			t.Fatalf("response rate %+v", rs.Channels)
+		}
+		if rs.Unsatisfied != 1 || rs.SatisfactionRate() != 0 || rs.Detractors != 0 || rs.Promoters != 1 {
+			t.Fatalf("satisfaction %d/%d/%d nps %d/%d/%d", rs.Satisfied, rs.Basically, rs.Unsatisfied, rs.Promoters, rs.Passives, rs.Detractors)
+		}
+		var meals survey.ItemStat
+		for _, it := range rs.Items {
+			if it.LinkID == "meals" {
+				meals = it
+			}
+		}
+		if meals.Answered != 1 || meals.Score() != 0 || meals.Options[2].Count != 1 {
+			t.Fatalf("meals %+v", meals)
+		}
+		if len(rs.Texts) != 2 {
+			t.Fatalf("texts %+v", rs.Texts)
+		}
+		xlsx, err := survey.ResultsXLSX(rs, "")
+		if err != nil || !bytes.HasPrefix(xlsx, []byte("PK")) {
+			t.Fatalf("xlsx: %v", err)
+		}
+		// A department-scoped head must pick the department; another month is empty.
+		head := &access.Principal{UserID: 3, Username: "h", Roles: []access.Role{access.DeptHead}, Grants: []access.Grant{{InstitutionID: e.inst, DepartmentID: e.dept}}}
+		_, err = e.sur.Results(ctx, head, survey.ResultFilter{QuestionnaireID: e.qid("inpatient_satisfaction")})
+		wantErr(t, err, errs.Forbidden, "survey_results_pick_department")
+		rs, err = e.sur.Results(ctx, head, survey.ResultFilter{QuestionnaireID: e.qid("inpatient_satisfaction"), DepartmentID: e.dept, Month: "2026-09"})
+		if err != nil || rs.Answered != 1 {
+			t.Fatalf("head's results: %v %+v", err, rs)
+		}
+		rs, _ = e.sur.Results(ctx, head, survey.ResultFilter{QuestionnaireID: e.qid("inpatient_satisfaction"), DepartmentID: e.dept, Month: "2026-08"})
+		if rs.Invited != 0 || rs.SatisfactionRate() != -1 {
+			t.Fatalf("empty month %+v", rs)
+		}
+		// The response exports as a FHIR QuestionnaireResponse.
+		var rid int64
+		db.R().QueryRowContext(ctx, `SELECT id FROM survey_responses`).Scan(&rid)
+		qr, err := e.sur.ResponseFHIR(ctx, head, rid)
+		if err != nil || !bytes.Contains(qr, []byte(`"resourceType": "QuestionnaireResponse"`)) || !bytes.Contains(qr, []byte(`"status": "completed"`)) ||
+			!bytes.Contains(qr, []byte(`"code": "dissatisfied"`)) || bytes.Contains(qr, []byte("张三")) {
+			t.Fatalf("QuestionnaireResponse %v\n%s", err, qr)
 		}
 		// Reuse is refused.
 		_, err = e.sur.Open(ctx, token)
