@@ -192,12 +192,13 @@ func (b *Body) Validate() error {
 		for ii := range sec.Items {
 			it := &sec.Items[ii]
 			n++
+			// The field names the item, so the designer marks its card.
 			bad := func(code, msg string) error {
-				return errs.Field("body", code, fmt.Sprintf("item %q: %s", it.LinkID, msg))
+				return errs.Field("item:"+it.LinkID, code, fmt.Sprintf("item %q: %s", it.LinkID, msg))
 			}
 			it.Text = strings.TrimSpace(it.Text)
 			if !linkRE.MatchString(it.LinkID) {
-				return errs.Field("body", "bad_link_id", fmt.Sprintf("item %d: the id is a letter then letters, digits, dot, dash or underscore (at most 40)", n))
+				return bad("bad_link_id", fmt.Sprintf("item %d: the id is a letter then letters, digits, dot, dash or underscore (at most 40)", n))
 			}
 			if seen[it.LinkID] != nil {
 				return bad("duplicate_link_id", "the id is used twice")

@@ -107,6 +107,12 @@ func (r *Results) NPS() (int, bool) {
 	return pct(r.Promoters, n) - pct(r.Detractors, n), true
 }
 
+// NPSScore is NPS for templates (0 when nobody answered; check NPSAnswers).
+func (r *Results) NPSScore() int {
+	n, _ := r.NPS()
+	return n
+}
+
 // AvgScore is the mean total score out of 100 (-1 when not scored).
 func (r *Results) AvgScore() int { return pct(r.Points, r.Max) }
 

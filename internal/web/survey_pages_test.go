@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -266,4 +267,109 @@ func TestLimiter(t *testing.T) {
 	if ok, wait := l.allow("a"); ok || wait != 500*time.Millisecond {
 		t.Fatalf("after refill: %v %v", ok, wait)
 	}
+}
+
+func TestSurveyStaffPages(t *testing.T) {
+	e := newSurveyEnv(t)
+	admin := e.login("admin", adminPW)
+	r := admin.get("/surveys")
+	want(t, r, http.StatusOK, "住院患者满意度调查", "门诊患者满意度调查", "二级随访话术（主治医生）", "三级随访话术（客服中心）", "投诉整改回访", "新建问卷", "导入 FHIR 问卷")
+	// Creating with a bad key keeps the input and marks the field.
+	r = admin.post("/surveys", url.Values{"inst": {fmt.Sprint(e.h1)}, "title": {"康复科回访"}, "key": {"Bad Key"}, "purpose": {"other"}})
+	want(t, r, http.StatusUnprocessableEntity, "问卷代码为 2–40 位", `value="康复科回访"`)
+	r = admin.post("/surveys", url.Values{"inst": {fmt.Sprint(e.h1)}, "title": {"康复科回访"}, "key": {"rehab"}, "purpose": {"other"}})
+	want(t, r, http.StatusOK, "设计问卷", "问卷已创建", `name="i0.link" value="overall"`, "新题目")
+	edit := r.url
+	// Two pages, a rating and a conditional text.
+	form := url.Values{"title": {"康复科回访"}, "sections": {"康复情况\n总体评价"}, "intro": {"您好"}, "rows": {"3"},
+		"i0.pos": {"10"}, "i0.sec": {"2"}, "i0.link": {"overall"}, "i0.text": {"总的来说满意吗？"}, "i0.type": {"satisfaction"}, "i0.weight": {"10"}, "i0.req": {"1"}, "i0.element": {"satisfaction"},
+		"i1.pos": {"10"}, "i1.sec": {"1"}, "i1.link": {"pain"}, "i1.text": {"疼痛程度"}, "i1.type": {"rating"}, "i1.weight": {"2"},
+		"i2.pos": {"20"}, "i2.sec": {"2"}, "i2.link": {"why"}, "i2.text": {"哪里不满意？"}, "i2.type": {"text"}, "i2.when_link": {"overall"}, "i2.when_value": {"angry"}}
+	r = admin.post(edit, form)
+	want(t, r, http.StatusUnprocessableEntity, "显示条件须指向前面的题目", `class="card sv-item bad" id="item-2"`, `value="哪里不满意？"`)
+	form.Set("i2.when_value", "dissatisfied")
+	form.Set("i1.options", "x | y") // options on a rating: refused
+	r = admin.post(edit, form)
+	want(t, r, http.StatusUnprocessableEntity, `id="item-1"`, "单选、多选题需要 2 到 30 个选项")
+	form.Set("i1.options", "")
+	r = admin.post(edit, form)
+	want(t, r, http.StatusOK, "草稿已保存")
+	// Items are ordered by page, then order: pain (page 1) first.
+	if strings.Index(r.body, `value="pain"`) > strings.Index(r.body, `value="overall"`) {
+		t.Fatal("items not sorted by page")
+	}
+	vid := strings.TrimSuffix(strings.TrimPrefix(edit, "/surveys/versions/"), "/edit")
+	r = admin.get("/surveys/versions/" + vid + "/preview?p=1")
+	want(t, r, http.StatusOK, "预览", "总的来说满意吗？", "条件显示：当 overall = dissatisfied 时", "第 2 / 2 页")
+	r = admin.post("/surveys/versions/"+vid+"/publish", nil)
+	want(t, r, http.StatusOK, "已发布。", "v1")
+	// Published: the designer refuses, a new version is a draft copy.
+	want(t, admin.get(edit), http.StatusConflict)
+	r = admin.post(strings.TrimSuffix(r.url, "?")+"/versions", nil)
+	want(t, r, http.StatusOK, "设计问卷", "v2")
+	// FHIR export and import.
+	resp, err := admin.c.Get(e.srv.URL + "/surveys/versions/" + vid + "/fhir.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fhir bytes.Buffer
+	fhir.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(fhir.String(), `"resourceType": "Questionnaire"`) || !strings.Contains(fhir.String(), `"enableWhen"`) {
+		t.Fatalf("export: %d %s", resp.StatusCode, fhir.String())
+	}
+	r = admin.upload("/surveys/import", map[string]string{"inst": fmt.Sprint(e.h1), "key": "rehab_copy"}, fhir.Bytes())
+	want(t, r, http.StatusOK, "已导入为草稿", `value="pain"`, `value="why"`)
+	r = admin.upload("/surveys/import", map[string]string{"inst": fmt.Sprint(e.h1)}, []byte(`{"resourceType":"Patient"}`))
+	want(t, r, http.StatusBadRequest, "文件不是 FHIR Questionnaire")
+	// Settings.
+	r = admin.post("/surveys/settings", url.Values{"inst": {fmt.Sprint(e.h1)}, "ServicePhone": {"abc"}, "LinkDays": {"14"},
+		"RemindAfterDays": {"3"}, "MaxReminders": {"2"}, "InviteKey": {"inpatient_satisfaction"}})
+	want(t, r, http.StatusUnprocessableEntity, "服务电话只能包含数字", `value="abc"`)
+	r = admin.post("/surveys/settings", url.Values{"inst": {fmt.Sprint(e.h1)}, "ServicePhone": {"0571-88886666"}, "LinkDays": {"10"},
+		"RemindAfterDays": {"2"}, "MaxReminders": {"1"}, "InviteKey": {"inpatient_satisfaction"}})
+	want(t, r, http.StatusOK, "问卷设置已保存", `value="0571-88886666"`, `value="10"`)
+
+	// Results after one answered and one unanswered invitation.
+	path, _ := e.invite("M1")
+	e.invite("M2")
+	sheetPath := path
+	c := e.anon()
+	steps := []url.Values{
+		{"section": {"0"}, "a.effect": {"good"}, "a.medication": {"yes"}, "a.revisit": {"yes"}},
+		{"section": {"1"}, "a.doctors": {"satisfied"}, "a.nurses": {"satisfied"}, "a.medtech": {"basically"}},
+		{"section": {"2"}, "a.environment": {"satisfied"}, "a.meals": {"dissatisfied"}, "a.fees": {"satisfied"}, "a.process": {"satisfied"}},
+		{"section": {"3"}, "a.ethics": {"satisfied"}, "a.gift": {"no"}},
+		{"section": {"4"}, "a.overall": {"basically"}, "a.nps": {"10"}, "a.opinions": {"饭菜偏咸"}},
+	}
+	for _, v := range steps {
+		c.post(sheetPath, v)
+	}
+	var qid int64
+	list, _ := e.sv.Survey.List(context.Background(), access.System(), e.h1)
+	for _, q := range list {
+		if q.Key == "inpatient_satisfaction" {
+			qid = q.ID
+		}
+	}
+	r = admin.get(fmt.Sprintf("/surveys/%d/results", qid))
+	want(t, r, http.StatusOK, "应答率", "50%", "满意率", "100%", "<svg", "各题得分", "饭菜偏咸", "心血管内科", "陈医生", "2026-09", "提醒未答患者")
+	wantNot(t, r, "张小明", "13800138000")
+	r = admin.get(fmt.Sprintf("/surveys/%d/results?month=2026-13", qid))
+	want(t, r, http.StatusBadRequest, "月份格式如 2026-10")
+	resp, err = admin.c.Get(e.srv.URL + fmt.Sprintf("/surveys/%d/results.xlsx?dept=%d", qid, e.dept))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x bytes.Buffer
+	x.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.HasPrefix(x.Bytes(), []byte("PK")) || !strings.Contains(resp.Header.Get("Content-Disposition"), ".xlsx") {
+		t.Fatalf("xlsx: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	r = admin.post(fmt.Sprintf("/surveys/%d/remind", qid), url.Values{"dept": {fmt.Sprint(e.dept)}, "month": {"2026-09"}})
+	want(t, r, http.StatusOK, "已向 1 位未答患者发送提醒。")
+	// Detail page with its versions.
+	r = admin.get(fmt.Sprintf("/surveys/%d", qid))
+	want(t, r, http.StatusOK, "医德医风", "条件显示：当 gift = yes 时", "导出 FHIR", "预览（患者视角）")
 }

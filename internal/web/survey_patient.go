@@ -82,6 +82,11 @@ type sheetView struct {
 	Last     bool
 	Action   string
 	Revealed bool
+	// Preview is the designer's view: no form, links between pages, and
+	// every conditional item shown with its condition.
+	Preview bool
+	NextURL template.URL
+	BackURL template.URL
 }
 
 // Tel is the service phone as a tel: link (html/template would refuse
