@@ -75,7 +75,7 @@ func TestBrowserSurveyPhone(t *testing.T) {
 	err := s.App.DB.Write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT t.id FROM followup_tasks t JOIN patients p ON p.id = t.patient_id
 			WHERE t.institution_id = $1 AND t.step_key = 'L3' AND t.status = 'open' AND p.do_not_contact = $2 AND p.phones_enc <> ''
-			ORDER BY t.id LIMIT 1`, inst, false).Scan(&task)
+			AND NOT EXISTS (SELECT 1 FROM survey_invitations i WHERE i.task_id = t.id) ORDER BY t.id LIMIT 1`, inst, false).Scan(&task)
 		if err != nil {
 			return err
 		}
@@ -193,4 +193,60 @@ func TestBrowserSurveyPhone(t *testing.T) {
 	if b, err := json.MarshalIndent(cost, "", "  "); err == nil {
 		os.WriteFile(filepath.Join(artifacts(t), "survey-page-cost.json"), b, 0o644)
 	}
+}
+
+// TestBrowserSurveyStaff: the quality office looks at the questionnaires,
+// the demo results with their charts, and starts a new version in the
+// designer, at 1366×768 and on a phone.
+func TestBrowserSurveyStaff(t *testing.T) {
+	s := start(t, "sqlite")
+	b := newBrowser(t, s)
+	q := b.loggedIn(t, "quality")
+	if st := q.open("/surveys"); st != http.StatusOK {
+		t.Fatalf("/surveys = %d", st)
+	}
+	q.wantText("住院患者满意度调查", "门诊患者满意度调查", "投诉整改回访", "新建问卷", "导入 FHIR 问卷")
+	q.wantNoUntranslated()
+	q.wantFits(1366)
+	q.shot("45-surveys-list.png")
+	if st := q.clickNav(`a[href^="/surveys/"] strong`); st != http.StatusOK {
+		t.Fatalf("open questionnaire = %d", st)
+	}
+	q.wantText("医德医风", "版本", "导出 FHIR")
+	q.shot("46-survey-detail.png")
+	if st := q.clickNav(`.toolbar a.btn.primary[href$="/results"]`); st != http.StatusOK {
+		t.Fatalf("results = %d", st)
+	}
+	q.wantText("应答率", "满意率", "NPS", "各渠道应答率", "总体满意度分布", "各题得分", "文字意见", "提醒未答患者")
+	if !q.exists("svg.chart rect.chart-bar") {
+		t.Fatal("the results page draws no bars")
+	}
+	rate := q.text(".stats > div:nth-child(3) .big")
+	if rate == "—" || rate == "0%" {
+		t.Fatalf("demo response rate %q", rate)
+	}
+	q.wantNoUntranslated()
+	q.wantFits(1366)
+	q.shot("47-survey-results.png")
+	// The designer: a new draft from the published version.
+	q.open("/surveys")
+	q.clickNav(`a[href^="/surveys/"] strong`)
+	if st := q.clickNav(`form[action$="/versions"] button`); st != http.StatusOK {
+		t.Fatalf("new version = %d", st)
+	}
+	q.wantText("设计问卷", "分页标题", "显示条件", "新题目", "保存并发布")
+	q.wantNoUntranslated()
+	q.wantFits(1366)
+	q.shot("48-survey-designer.png")
+	top := run(q, "designer viewport", chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(artifacts(t), "48b-survey-designer-top.png"), top, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Results on a phone.
+	ph := b.loggedInPhone(t, "quality")
+	ph.open("/surveys")
+	ph.clickNav(`a[href^="/surveys/"] strong`)
+	ph.clickNav(`.toolbar a.btn.primary[href$="/results"]`)
+	ph.wantFits(390)
+	ph.shot("49-survey-results-phone.png")
 }

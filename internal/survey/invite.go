@@ -476,3 +476,51 @@ func (s *Service) Work(ctx context.Context) {
 		s.log.Info("survey reminders sent", "count", n)
 	}
 }
+
+// InviteTask sends the survey link for an open follow-up task now, on
+// channel (sms, wechat or web) — for staff who would rather send the
+// questionnaire than call. One invitation per task, as for the worker.
+func (s *Service) InviteTask(ctx context.Context, p *access.Principal, taskID int64, channel string) (int64, error) {
+	if channel != "sms" && channel != "wechat" && channel != "web" {
+		return 0, errs.Field("channel", "bad_survey_channel", "a survey goes out by SMS, WeChat or web")
+	}
+	t, err := s.followup.Task(ctx, p, taskID)
+	if err != nil {
+		return 0, err
+	}
+	if t.Status != "open" {
+		return 0, errs.New(errs.Conflict, "task_closed", "this follow-up is already closed")
+	}
+	var id int64
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		id, err = s.invite(ctx, tx, inviteSpec{Inst: t.InstitutionID, PatientID: t.PatientID, EncounterID: t.EncounterID, TaskID: t.ID,
+			Channel: channel, Idem: fmt.Sprintf("task:%d", t.ID), Template: "survey.invite"})
+		if err != nil {
+			return err
+		}
+		if id == 0 {
+			return errs.New(errs.Conflict, "survey_not_sent", "the patient may not be contacted or was already invited for this follow-up")
+		}
+		e := audit.Event(p, "survey.invite_task", "followup_task", fmt.Sprint(t.ID), t.InstitutionID)
+		e.Detail = fmt.Sprintf("invitation=%d channel=%s", id, channel)
+		return s.audit.Append(ctx, tx, e)
+	})
+	return id, err
+}
+
+// TokenOf returns the link token of an invitation, for the demo and the
+// administrator's own test of a link; it is never listed anywhere.
+func (s *Service) TokenOf(ctx context.Context, p *access.Principal, invitationID int64) (string, error) {
+	if err := p.RequireAdmin(); err != nil {
+		return "", err
+	}
+	var id string
+	err := s.db.R().QueryRowContext(ctx, `SELECT token FROM survey_invitations WHERE id = $1`, invitationID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.New(errs.NotFound, "invitation_not_found", "no such invitation")
+	}
+	if err != nil {
+		return "", fmt.Errorf("survey: token: %w", err)
+	}
+	return id + s.sign(id), nil
+}
