@@ -462,9 +462,57 @@ func (s *Service) SendReminders(ctx context.Context, p *access.Principal, inst, 
 	return n, err
 }
 
+// StopClosed ends the invitations whose follow-up task was closed some
+// other way (done by phone, unreachable, cancelled) and cancels their
+// queued messages, so a patient reached by phone hears no more about it.
+func (s *Service) StopClosed(ctx context.Context) (int, error) {
+	rows, err := s.db.R().QueryContext(ctx, `SELECT i.id FROM survey_invitations i JOIN followup_tasks t ON t.id = i.task_id
+		WHERE i.status IN ('sent','opened') AND t.status <> 'open' ORDER BY i.id LIMIT 500`)
+	if err != nil {
+		return 0, fmt.Errorf("survey: closed tasks: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	n := 0
+	for _, id := range ids {
+		err := s.db.Write(ctx, func(tx *sql.Tx) error {
+			inv, err := scanInv(tx.QueryRowContext(ctx, `SELECT `+invCols+` FROM survey_invitations WHERE id = $1`, id))
+			if err != nil {
+				return fmt.Errorf("survey: invitation: %w", err)
+			}
+			var status string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM followup_tasks WHERE id = $1`, inv.TaskID).Scan(&status); err != nil {
+				return fmt.Errorf("survey: task: %w", err)
+			}
+			if inv.Status != Sent && inv.Status != Opened || status == "open" {
+				return nil // answered or reopened meanwhile
+			}
+			n++
+			return s.stop(ctx, tx, inv, Stopped, "task_"+status)
+		})
+		if err != nil {
+			s.log.Warn("survey stop failed", "invitation", id, "err", err)
+		}
+	}
+	return n, nil
+}
+
 // Work runs one round of the invitation and reminder sweeps; app.Serve
 // calls it on a ticker.
 func (s *Service) Work(ctx context.Context) {
+	if n, err := s.StopClosed(ctx); err != nil {
+		s.log.Error("survey stop", "err", err)
+	} else if n > 0 {
+		s.log.Info("survey invitations stopped", "count", n)
+	}
 	if n, err := s.InviteDue(ctx); err != nil {
 		s.log.Error("survey invitations", "err", err)
 	} else if n > 0 {

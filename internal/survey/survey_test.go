@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -614,11 +615,21 @@ func TestSurveyExpiryAndReminders(t *testing.T) {
 			Satisfaction: followup.Satisfied, MedicationGuidance: "按时服药", RevisitAdvice: "两周复诊", NPS: -1}); err != nil {
 			t.Fatal(err)
 		}
-		e.clk.Advance(3 * 24 * time.Hour)
-		remind(1)
+		// The worker's sweep stops it at once; the link then says the
+		// survey has ended.
+		if n, err := e.sur.StopClosed(ctx); err != nil || n != 1 {
+			t.Fatalf("StopClosed = %d, %v", n, err)
+		}
 		if len(e.out.cancelled) != 1 || e.count(`SELECT COUNT(*) FROM survey_invitations WHERE status = 'stopped' AND stop_reason = 'task_done'`) != 1 {
 			t.Fatalf("cancelled %v", e.out.cancelled)
 		}
+		_, err := e.sur.Open(ctx, tokenOf(t, e.out.byTemplate("survey.invite")[0]))
+		wantErr(t, err, errs.Conflict, "survey_link_stopped")
+		if n, _ := e.sur.StopClosed(ctx); n != 0 {
+			t.Fatalf("stopped %d twice", n)
+		}
+		e.clk.Advance(3 * 24 * time.Hour)
+		remind(1)
 		e.clk.Advance(3 * 24 * time.Hour)
 		remind(0) // at most 2 reminders
 		if got := len(e.out.byTemplate("survey.remind")); got != 3 {
@@ -679,3 +690,47 @@ func TestSurveyRefuseAndRecovery(t *testing.T) {
 		}
 	})
 }
+
+// TestSurveyInviteConcurrent: several instances sweeping at once invite
+// each due task exactly once.
+func TestSurveyInviteConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		for i := range 6 {
+			e.discharge(fmt.Sprintf("M%d", i), fmt.Sprintf("V%d", i))
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.sur.InviteDue(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := e.count(`SELECT COUNT(*) FROM survey_invitations`); n != 6 {
+			t.Fatalf("%d invitations for 6 tasks", n)
+		}
+		if n := len(e.out.byTemplate("survey.invite")); n != 6 {
+			t.Fatalf("%d invitation messages for 6 tasks", n)
+		}
+		e.clk.Advance(3 * 24 * time.Hour)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.sur.RemindDue(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		// The fake outbox drops repeated keys, so count on the rows too.
+		if n := len(e.out.byTemplate("survey.remind")); n != 6 || e.count(`SELECT SUM(reminders) FROM survey_invitations`) != 6 {
+			t.Fatalf("%d reminder messages, %d counted, for 6 invitations", n, e.count(`SELECT SUM(reminders) FROM survey_invitations`))
+		}
+	})
+}
+
