@@ -733,4 +733,3 @@ func TestSurveyInviteConcurrent(t *testing.T) {
 		}
 	})
 }
-
