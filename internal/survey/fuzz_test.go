@@ -44,3 +44,27 @@ func FuzzImportFHIR(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheck posts arbitrary answers to the inpatient questionnaire: Check
+// never panics, and what it keeps passes a second check unchanged.
+func FuzzCheck(f *testing.F) {
+	f.Add("overall", "dissatisfied", "overall_why", "太吵", 4)
+	f.Add("nps", "11", "gift", "yes", 3)
+	f.Add("effect", "good\x1fbad", "when", "2026-02-31", -1)
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string, sec int) {
+		b := Defaults()[0].Body
+		a := Answers{k1: {v1}, k2: {v2, v1}}
+		sec = sec%(len(b.Sections)+1) - 1
+		clean, _ := b.Check(sec, a)
+		again, problems := b.Check(sec, clean)
+		for k, p := range problems {
+			if p != "required" {
+				t.Fatalf("clean answer %s=%q has problem %s", k, clean[k], p)
+			}
+		}
+		if len(again) != len(clean) {
+			t.Fatalf("second check changed the answers: %v → %v", clean, again)
+		}
+		b.Total(clean)
+	})
+}
