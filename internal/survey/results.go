@@ -213,38 +213,72 @@ func (s *Service) Results(ctx context.Context, p *access.Principal, f ResultFilt
 		}
 		stats[link] = st
 	}
-	rows, err = s.db.R().QueryContext(ctx, `SELECT a.link_id, a.value, a.points, a.max_points, r.id, r.completed_at
+	// Counted in SQL per item and answer, so the page costs the same for
+	// a hundred responses or a hundred thousand.
+	rows, err = s.db.R().QueryContext(ctx, `SELECT a.link_id, a.value, COUNT(*), SUM(a.points), SUM(a.max_points)
 		FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id
-		WHERE r.questionnaire_id = $1 AND r.status = 'complete'`+rcond+` ORDER BY r.completed_at DESC, r.id DESC`, append([]any{q.ID}, rargs...)...)
+		WHERE r.questionnaire_id = $1 AND r.status = 'complete'`+rcond+` GROUP BY a.link_id, a.value`, append([]any{q.ID}, rargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("survey: answers: %w", err)
 	}
-	defer rows.Close()
+	var texts []any
 	for rows.Next() {
 		var link, val string
-		var pts, mx int
-		var rid, at int64
-		if err := rows.Scan(&link, &val, &pts, &mx, &rid, &at); err != nil {
+		var n, pts, mx int
+		if err := rows.Scan(&link, &val, &n, &pts, &mx); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("survey: answers: %w", err)
 		}
-		st, it := stats[link], items[link]
+		st := stats[link]
 		if st == nil {
 			continue
 		}
 		vals := decodeValue(val)
-		st.Answered++
+		st.Answered += n
 		st.Points, st.Max = st.Points+pts, st.Max+mx
 		for i := range st.Options {
 			if slices.Contains(vals, st.Options[i].Code) {
-				st.Options[i].Count++
+				st.Options[i].Count += n
 			}
 		}
-		if it.Type == Text && len(res.Texts) < maxTexts {
-			res.Texts = append(res.Texts, TextAnswer{ResponseID: rid, At: store.Time(at), Question: it.Text, Text: val, Negative: it.Negative(vals)})
-		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	for _, link := range order {
+		if items[link].Type == Text {
+			texts = append(texts, link)
+		}
+	}
+	if len(texts) > 0 {
+		marks := make([]string, len(texts))
+		args := append([]any{q.ID}, rargs...)
+		for i, l := range texts {
+			args = append(args, l)
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		rows, err = s.db.R().QueryContext(ctx, `SELECT a.link_id, a.value, r.id, r.completed_at
+			FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id
+			WHERE r.questionnaire_id = $1 AND r.status = 'complete'`+rcond+` AND a.link_id IN (`+strings.Join(marks, ",")+`)
+			ORDER BY r.completed_at DESC, r.id DESC, a.link_id LIMIT `+fmt.Sprint(maxTexts), args...)
+		if err != nil {
+			return nil, fmt.Errorf("survey: texts: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var link, val string
+			var rid, at int64
+			if err := rows.Scan(&link, &val, &rid, &at); err != nil {
+				return nil, fmt.Errorf("survey: texts: %w", err)
+			}
+			it := items[link]
+			res.Texts = append(res.Texts, TextAnswer{ResponseID: rid, At: store.Time(at), Question: it.Text, Text: val,
+				Negative: it.Negative(decodeValue(val))})
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	for _, link := range order {
 		res.Items = append(res.Items, *stats[link])
