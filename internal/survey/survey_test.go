@@ -79,7 +79,7 @@ type recovery struct {
 }
 
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	db        *store.DB
 	clk       *clock.Fake
 	sv        *core.Services
@@ -91,7 +91,7 @@ type env struct {
 	dept      int64
 }
 
-func setup(t *testing.T, db *store.DB) *env {
+func setup(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	e := &env{t: t, db: db, clk: clock.NewFake(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC)), out: &fakeOutbox{}}
 	keys, err := pii.ParseKeyring("t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
