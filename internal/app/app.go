@@ -26,6 +26,7 @@ import (
 	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/store"
+	"suifang/internal/survey"
 	"suifang/internal/web"
 )
 
@@ -42,6 +43,7 @@ type Config struct {
 	Auth            auth.Policy
 	Followup        followup.Policy
 	Notify          notify.Policy
+	Survey          survey.Config
 	// DataKeys encrypt patient identifiers ("id:base64key,…", first is
 	// current); IndexKey keys the blind indexes. See loadKeys.
 	DataKeys string
@@ -78,6 +80,7 @@ type App struct {
 	// coreOpts is how the services were built; the demo builds a second
 	// set on a clock of its own to write history at historical instants.
 	coreOpts core.Options
+	Survey   *survey.Service
 
 	web     *web.Server
 	api     http.Handler
@@ -114,17 +117,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify}
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey}
 	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
-	a.Patients, a.Followup, a.Importer = sv.Patients, sv.Followup, sv.Importer
+	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
 	a.Notify, a.Notices = sv.Notify, sv.Notices
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
-		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices,
+		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices, Survey: a.Survey,
 		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
@@ -200,6 +203,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	a.startWorkers(wctx)
+	a.startSurveyWorker(wctx)
 	if a.Cfg.MLLPAddr != "" {
 		a.bg.Add(1)
 		go func() {
@@ -270,6 +274,32 @@ func (a *App) startWorkers(ctx context.Context) {
 				} else if n > 0 {
 					a.Log.Info("purged idle sessions", "count", n)
 				}
+			}
+		}
+	}()
+}
+
+// surveyEvery is how often the survey worker looks for follow-up tasks to
+// invite and invitations to remind.
+const surveyEvery = time.Minute
+
+// startSurveyWorker sends survey invitations when an sms/wechat/web task's
+// window opens, and reminders. A worker (rather than inviting at plan time)
+// lets tasks planned weeks ahead wait until they are due, and it notices
+// tasks closed by phone meanwhile. Every instance may run it: invitations
+// are unique per task and reminders are counted with a compare-and-set.
+func (a *App) startSurveyWorker(ctx context.Context) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		t := time.NewTicker(surveyEvery)
+		defer t.Stop()
+		for {
+			a.Survey.Work(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
 			}
 		}
 	}()

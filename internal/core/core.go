@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"suifang/internal/access"
@@ -24,6 +26,7 @@ import (
 	"suifang/internal/patient"
 	"suifang/internal/pii"
 	"suifang/internal/store"
+	"suifang/internal/survey"
 )
 
 // Options are what the services need besides the database.
@@ -37,6 +40,7 @@ type Options struct {
 	Dialer   followup.Dialer
 	Notify   notify.Policy
 	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
+	Survey   survey.Config
 }
 
 // Services are the doors to every room.
@@ -50,6 +54,7 @@ type Services struct {
 	Importer *importer.Service
 	Notify   *notify.Service
 	Notices  *notice.Service
+	Survey   *survey.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -77,7 +82,10 @@ func Build(db *store.DB, o Options) (*Services, error) {
 		if err := s.Followup.SeedInstitution(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.Notices.SeedInstitution(ctx, tx, id)
+		if err := s.Notices.SeedInstitution(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.Survey.SeedInstitution(ctx, tx, id)
 	})
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
@@ -93,7 +101,46 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	// Surveys send through the outbox; a negative answer raises a notice;
+	// a closed notice may send a recovery survey, whose answer comes back
+	// to the notice. All in the callers' transactions.
+	s.Survey = survey.New(db, s.Audit, s.Patients, s.Followup, o.Index, o.Now, o.Log, o.Survey, survey.Hooks{})
+	s.Survey.SetHooks(survey.Hooks{Outbox: s.Notify,
+		OnNegative: func(ctx context.Context, tx *sql.Tx, n survey.Negative) error {
+			_, err := s.Notices.Raise(ctx, tx, noticeOfAnswer(n))
+			return err
+		},
+		OnRecovery: func(ctx context.Context, tx *sql.Tx, ref, satisfaction string, score *int) error {
+			id, ok := strings.CutPrefix(ref, noticeRefPrefix)
+			n, err := strconv.ParseInt(id, 10, 64)
+			if !ok || err != nil {
+				return fmt.Errorf("core: recovery survey for %q: not a notice", ref)
+			}
+			return s.Notices.RecordRecovery(ctx, tx, n, satisfaction, score)
+		}})
+	s.Notices.OnClosed = func(ctx context.Context, tx *sql.Tx, n *notice.Notice) error {
+		if n.PatientID == 0 {
+			return nil // a notice raised by hand about no patient has no one to ask
+		}
+		return s.Survey.InviteRecovery(ctx, tx, n.InstitutionID, n.PatientID, n.EncounterID, noticeRefPrefix+strconv.FormatInt(n.ID, 10))
+	}
 	return s, nil
+}
+
+// noticeRefPrefix names a notice in a recovery survey's reference.
+const noticeRefPrefix = "notice:"
+
+// noticeOfAnswer turns a negative survey answer into a notice: one per
+// response and topic, routed by the topic's rule, with the task's
+// department when no rule finds one.
+func noticeOfAnswer(n survey.Negative) notice.RaiseInput {
+	summary := n.Text
+	if n.Question != "" {
+		summary = n.Question + "：" + n.Text
+	}
+	return notice.RaiseInput{InstitutionID: n.InstitutionID, SourceKind: notice.FromSurvey,
+		SourceRef: fmt.Sprintf("survey_response:%d:%s", n.ResponseID, n.Topic), PatientID: n.PatientID,
+		EncounterID: n.EncounterID, Topic: n.Topic, Summary: summary, FallbackDepartmentID: n.DepartmentID}
 }
 
 // NoticeCaseHook is the follow-up case hook that raises the case as a

@@ -32,7 +32,7 @@ func TestBrowserOutbox(t *testing.T) {
 		for i, phone := range []string{"13812345678", "13900001111", "13700002222"} {
 			if _, err := s.App.Notify.Enqueue(ctx, tx, notify.Message{InstitutionID: inst, Channel: notify.SMS, Template: "survey.invite",
 				To: phone, Patient: true, NotBefore: s.Clock.Now().Add(time.Hour), IdempotencyKey: fmt.Sprintf("walk-invite-%d", i), Ref: fmt.Sprintf("survey_invitation:%d", i),
-				Params: map[string]string{"hospital": "示范市第一人民医院", "name": "王先生", "link": "https://sf.example.cn/s/Q7w2e", "deadline": "10月8日"}}); err != nil {
+				Params: map[string]string{"hospital": "示范市第一人民医院", "name": "王先生", "link": "https://sf.example.cn/s/Q7w2e", "phone": "0571-88880000"}}); err != nil {
 				return err
 			}
 		}
@@ -84,7 +84,7 @@ func TestBrowserOutbox(t *testing.T) {
 	tb.wantNoUntranslated()
 	tb.shot("42-templates.png")
 	tb.open(fmt.Sprintf("/admin/templates/edit?inst=%d&key=survey.invite&channel=sms", inst))
-	tb.fill("#body", "【{hospital}】{name}您好，请填写精神科随访问卷：{link}，{deadline}前有效")
+	tb.fill("#body", "【{hospital}】{name}您好，请填写精神科随访问卷：{link}，咨询{phone}")
 	if st := tb.clickNav(`button[value=save]`); st != http.StatusUnprocessableEntity {
 		t.Fatalf("saving a refused template = %d, want 422", st)
 	}
@@ -96,7 +96,7 @@ func TestBrowserOutbox(t *testing.T) {
 		t.Error("the body field is not marked")
 	}
 	tb.shot("43-template-refused.png")
-	tb.fill("#body", "【{hospital}】{name}您好，请填写出院随访问卷：{link}，{deadline}前有效")
+	tb.fill("#body", "【{hospital}】{name}您好，请填写出院随访问卷：{link}，咨询{phone}")
 	tb.fill("#sms_code", "SMS_20261001")
 	if st := tb.clickNav(`button[value=save]`); st != http.StatusOK {
 		t.Fatalf("save = %d", st)

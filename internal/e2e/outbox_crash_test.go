@@ -118,7 +118,7 @@ func fillOutbox(t *testing.T, dsn string) {
 				_, err := a.Notify.Enqueue(ctx, tx, notify.Message{InstitutionID: inst, Channel: notify.Webhook,
 					Template: "survey.invite", To: "his-sms-gateway", IdempotencyKey: fmt.Sprintf("crash-%05d", i),
 					Params: map[string]string{"name": "患者", "hospital": "压测医院", "link": fmt.Sprintf("https://sf.example.cn/s/k%05d", i),
-						"deadline": "10月8日"}})
+						"phone": "0571-88880000"}})
 				if err != nil {
 					return err
 				}

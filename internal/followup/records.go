@@ -46,6 +46,7 @@ type RecordInput struct {
 	RevisitNeeded      bool
 	RecordingConsent   bool
 	RecordingRef       string // stored only with consent
+	bySurvey           bool   // filled in by the patient's own survey response
 }
 
 // Record is a stored, numbered follow-up record.
@@ -75,7 +76,7 @@ func (in *RecordInput) validate() error {
 	if !validChannel(in.Channel) {
 		return errs.Field("channel", "bad_channel", "unknown contact channel")
 	}
-	ok := false
+	ok := in.bySurvey && in.TreatmentEffect == NotAsked
 	for _, e := range effects {
 		ok = ok || e == in.TreatmentEffect
 	}
@@ -154,7 +155,18 @@ func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int6
 		if t.DNC {
 			return errs.New(errs.Conflict, "do_not_contact", "this patient asked not to be contacted")
 		}
-		rec = &Record{InstitutionID: t.InstitutionID, TaskID: t.ID, EncounterID: t.EncounterID, PatientID: t.PatientID, RecordInput: in}
+		rec, err = s.closeWithRecord(ctx, tx, p, t, in)
+		return err
+	})
+	return rec, err
+}
+
+// closeWithRecord stores the record of an open task and closes the task,
+// the stay's first-contact task and, for 不满意 or a problem opinion, opens
+// the department's case. The caller has checked scope and state.
+func (s *Service) closeWithRecord(ctx context.Context, tx *sql.Tx, p *access.Principal, t *Task, in RecordInput) (*Record, error) {
+	rec := &Record{InstitutionID: t.InstitutionID, TaskID: t.ID, EncounterID: t.EncounterID, PatientID: t.PatientID, RecordInput: in}
+	err := func() error {
 		if err := s.appendRecord(ctx, tx, p, rec); err != nil {
 			return err
 		}
@@ -162,7 +174,7 @@ func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int6
 		// The call that produced the record is a reached contact, unless the
 		// agent already logged it as reached before filling in the form.
 		var lastOutcome string
-		err = tx.QueryRowContext(ctx, `SELECT outcome FROM contact_attempts WHERE task_id = $1 ORDER BY id DESC LIMIT 1`, t.ID).Scan(&lastOutcome)
+		err := tx.QueryRowContext(ctx, `SELECT outcome FROM contact_attempts WHERE task_id = $1 ORDER BY id DESC LIMIT 1`, t.ID).Scan(&lastOutcome)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("followup: last attempt: %w", err)
 		}
@@ -198,7 +210,7 @@ func (s *Service) Complete(ctx context.Context, p *access.Principal, taskID int6
 		e := audit.Event(p, "followup.record", "followup_record", rec.Number, t.InstitutionID)
 		e.Detail = fmt.Sprintf("task=%d satisfaction=%s", t.ID, in.Satisfaction)
 		return s.audit.Append(ctx, tx, e)
-	})
+	}()
 	return rec, err
 }
 

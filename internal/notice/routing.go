@@ -320,6 +320,18 @@ func (s *Service) defaultOwner(ctx context.Context, tx *sql.Tx, inst, dept, rais
 	if raiser != 0 {
 		return raiser, nil
 	}
+	// A hospital still being set up may have no staff yet; a patient's
+	// answer must not fail for that, so an administrator holds the notice
+	// until someone is assigned.
+	var admin int64
+	err = tx.QueryRowContext(ctx, `SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = $1
+		WHERE u.active = $2 ORDER BY u.id LIMIT 1`, string(access.SysAdmin), true).Scan(&admin)
+	if err == nil {
+		return admin, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("notice: administrator: %w", err)
+	}
 	return 0, errs.New(errs.Conflict, "no_owner", "the department has no staff account to own the notice; add its head first")
 }
 

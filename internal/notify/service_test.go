@@ -99,7 +99,7 @@ func setup(t *testing.T, db *store.DB) *env {
 func invite(key, phone string) notify.Message {
 	return notify.Message{Channel: notify.SMS, Template: "survey.invite", To: phone, Patient: true, IdempotencyKey: key,
 		Ref: "survey_invitation:" + key, Params: map[string]string{"hospital": "第一医院", "name": "张先生",
-			"link": "https://sf.example.cn/s/Ab3dE9", "deadline": "10月8日"}}
+			"link": "https://sf.example.cn/s/Ab3dE9", "phone": "0571-88880000"}}
 }
 
 func (e *env) enqueue(m notify.Message) (int64, error) {
@@ -426,7 +426,7 @@ func TestTemplateOverride(t *testing.T) {
 		e := setup(t, db)
 		quality := &access.Principal{UserID: 3, Username: "qc", Roles: []access.Role{access.Quality},
 			Grants: []access.Grant{{InstitutionID: e.inst}}}
-		in := notify.TemplateInput{Body: "{name}，请填写问卷 {link}（{deadline}前）", SMSCode: "SMS_123456"}
+		in := notify.TemplateInput{Body: "{name}，请填写问卷 {link}（咨询 {phone}）", SMSCode: "SMS_123456"}
 		_, text, err := e.n.Preview(ctx, quality, e.inst, "survey.invite", notify.SMS, in)
 		if err != nil || !strings.Contains(text, "张先生") {
 			t.Fatalf("preview = %q, %v", text, err)

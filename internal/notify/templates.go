@@ -69,15 +69,17 @@ func email(key, subject, body string, patient bool, params ...string) *Template 
 // the person only; staff texts point to the case in Suifang rather than
 // carry its content, because e-mail leaves the server too.
 var defaults = []*Template{
-	tpl("survey.invite", SMS, "SF_SURVEY_INVITE", "【{hospital}】{name}您好，感谢您选择我院。请花3分钟填写出院随访问卷：{link}，{deadline}前有效。回T退订", true, "hospital", "name", "link", "deadline"),
-	tpl("survey.invite", WeChat, "", "{name}您好，{hospital}邀请您填写出院随访问卷，约3分钟，{deadline}前有效。点击进入：{link}", true, "name", "hospital", "deadline", "link"),
-	email("survey.invite", "{hospital}出院随访问卷", "{name}您好：\n\n感谢您选择{hospital}。请花3分钟填写出院随访问卷，您的意见将帮助我们改进服务：\n{link}\n\n问卷{deadline}前有效。此邮件由系统发送，请勿回复。", true, "name", "hospital", "link", "deadline"),
-	tpl("survey.invite", Webhook, "SF_SURVEY_INVITE", "{name}您好，{hospital}邀请您填写出院随访问卷：{link}，{deadline}前有效。", true, "name", "hospital", "link", "deadline"),
+	// Survey messages carry exactly what the survey room sends: the
+	// greeting, the hospital, the personal link and the service phone.
+	tpl("survey.invite", SMS, "SF_SURVEY_INVITE", "【{hospital}】{name}您好，感谢您选择我院。请花3分钟填写出院随访问卷：{link} 如有疑问请致电{phone}。回T退订", true, "hospital", "name", "link", "phone"),
+	tpl("survey.invite", WeChat, "", "{name}您好，{hospital}邀请您填写出院随访问卷，约3分钟。点击进入：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
+	email("survey.invite", "{hospital}出院随访问卷", "{name}您好：\n\n感谢您选择{hospital}。请花3分钟填写出院随访问卷，您的意见将帮助我们改进服务：\n{link}\n\n如有疑问请致电{phone}。此邮件由系统发送，请勿回复。", true, "name", "hospital", "link", "phone"),
+	tpl("survey.invite", Webhook, "SF_SURVEY_INVITE", "{name}您好，{hospital}邀请您填写出院随访问卷：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
 
-	tpl("survey.remind", SMS, "SF_SURVEY_REMIND", "【{hospital}】{name}您好，您的出院随访问卷尚未填写，{deadline}前有效：{link} 回T退订", true, "hospital", "name", "deadline", "link"),
-	tpl("survey.remind", WeChat, "", "{name}您好，您的出院随访问卷尚未填写，{deadline}前有效。点击进入：{link}", true, "name", "deadline", "link"),
-	email("survey.remind", "提醒：{hospital}出院随访问卷", "{name}您好：\n\n您的出院随访问卷尚未填写，{deadline}前有效：\n{link}\n\n此邮件由系统发送，请勿回复。", true, "name", "hospital", "deadline", "link"),
-	tpl("survey.remind", Webhook, "SF_SURVEY_REMIND", "{name}您好，您的出院随访问卷尚未填写，{deadline}前有效：{link}", true, "name", "deadline", "link"),
+	tpl("survey.remind", SMS, "SF_SURVEY_REMIND", "【{hospital}】{name}您好，您的出院随访问卷尚未填写：{link} 如有疑问请致电{phone}。回T退订", true, "hospital", "name", "link", "phone"),
+	tpl("survey.remind", WeChat, "", "{name}您好，您在{hospital}的出院随访问卷尚未填写。点击进入：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
+	email("survey.remind", "提醒：{hospital}出院随访问卷", "{name}您好：\n\n您的出院随访问卷尚未填写：\n{link}\n\n如有疑问请致电{phone}。此邮件由系统发送，请勿回复。", true, "name", "hospital", "link", "phone"),
+	tpl("survey.remind", Webhook, "SF_SURVEY_REMIND", "{name}您好，您在{hospital}的出院随访问卷尚未填写：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
 
 	// 抄告单 (notices) are staff business: in-app and e-mail only, naming
 	// the notice number alone — not even the department, which may be a
@@ -89,9 +91,10 @@ var defaults = []*Template{
 	tpl("notice.returned", InApp, "", "抄告单 {number} 的整改被退回，请于{deadline}前重新提交。", false, "number", "deadline", "link"),
 
 	// The recovery survey goes to the patient after the rectification.
-	tpl("notice.recovery_survey", SMS, "SF_NOTICE_RECOVERY", "【{hospital}】{name}您好，我院已就您反映的问题进行改进，想听听您的评价，请花1分钟填写：{link} 回T退订", true, "hospital", "name", "link"),
-	tpl("notice.recovery_survey", WeChat, "", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价，请点击填写：{link}", true, "name", "hospital", "link"),
-	tpl("notice.recovery_survey", Webhook, "SF_NOTICE_RECOVERY", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价：{link}", true, "name", "hospital", "link"),
+	tpl("notice.recovery_survey", SMS, "SF_NOTICE_RECOVERY", "【{hospital}】{name}您好，我院已就您反映的问题进行改进，想听听您的评价，请花1分钟填写：{link} 如有疑问请致电{phone}。回T退订", true, "hospital", "name", "link", "phone"),
+	tpl("notice.recovery_survey", WeChat, "", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价，请点击填写：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
+	email("notice.recovery_survey", "{hospital}整改回访", "{name}您好：\n\n我院已就您反映的问题进行改进，想听听您的评价，请花1分钟填写：\n{link}\n\n如有疑问请致电{phone}。此邮件由系统发送，请勿回复。", true, "name", "hospital", "link", "phone"),
+	tpl("notice.recovery_survey", Webhook, "SF_NOTICE_RECOVERY", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
 
 	tpl("complaint.received", SMS, "SF_COMPLAINT_RECEIVED", "【{hospital}】{name}您好，我们已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "hospital", "name", "number", "days"),
 	tpl("complaint.received", WeChat, "", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),

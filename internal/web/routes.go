@@ -80,6 +80,8 @@ func (s *Server) routes() {
 
 	s.patientRoutes()
 
+	s.surveyRoutes()
+
 	m.HandleFunc("/", s.public(s.notFound))
 }
 

@@ -30,6 +30,7 @@ import (
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
+	"suifang/internal/survey"
 )
 
 //go:embed templates static
@@ -46,6 +47,7 @@ type Deps struct {
 	Importer *importer.Service
 	Notify   *notify.Service
 	Notices  *notice.Service
+	Survey   *survey.Service
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
