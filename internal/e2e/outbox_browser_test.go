@@ -67,7 +67,9 @@ func TestBrowserOutbox(t *testing.T) {
 	if st := tb.open(fmt.Sprintf("/admin/outbox?inst=%d", inst)); st != http.StatusOK {
 		t.Fatalf("/admin/outbox = %d", st)
 	}
-	tb.wantText("待发送 3", "发送失败 1", "138****5678", "survey.invite")
+	// No exact pending count: the survey worker may queue the demo's own
+	// invitations at any moment.
+	tb.wantText("待发送", "发送失败 1", "138****5678", "survey.invite")
 	tb.wantNoText("13812345678")
 	tb.wantNoUntranslated()
 	tb.shot("40-outbox-pending.png")
