@@ -16,6 +16,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/notice"
@@ -41,15 +42,16 @@ type Options struct {
 
 // Services are the doors to every room.
 type Services struct {
-	Audit    *audit.Service
-	Auth     *auth.Service
-	Org      *org.Service
-	Calendar *caldb.Service
-	Patients *patient.Service
-	Followup *followup.Service
-	Importer *importer.Service
-	Notify   *notify.Service
-	Notices  *notice.Service
+	Audit      *audit.Service
+	Auth       *auth.Service
+	Org        *org.Service
+	Calendar   *caldb.Service
+	Patients   *patient.Service
+	Followup   *followup.Service
+	Importer   *importer.Service
+	Notify     *notify.Service
+	Notices    *notice.Service
+	Complaints *complaint.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -92,6 +94,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
+	s.Complaints = complaint.New(db, s.Audit, s.Calendar, o.Keys, s.Patients, s.Notices, o.Outbox, o.Now, o.Log)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	return s, nil
 }
