@@ -967,10 +967,19 @@ func (s *Service) nextDue(ctx context.Context, tx *sql.Tx, c *Complaint, pol cal
 	if err != nil {
 		return 0, err
 	}
+	return nextDueOf(pol, sla, c, done), nil
+}
+
+// nextDueOf is the earliest deadline (micros) among c's milestones that are
+// neither met nor escalated; 0 when there is none or the clock is paused.
+func nextDueOf(pol calendar.Policy, sla *SLAPolicy, c *Complaint, escalated []string) int64 {
+	if c.Status == Archived || c.Paused {
+		return 0
+	}
 	var next time.Time
 	cl := c.Clock()
 	for _, t := range sla.Targets {
-		if !c.MetAt(t.Milestone).IsZero() || slices.Contains(done, t.Milestone) {
+		if !c.MetAt(t.Milestone).IsZero() || slices.Contains(escalated, t.Milestone) {
 			continue
 		}
 		d := Due(pol, cl, t, c.MultiDept())
@@ -979,9 +988,9 @@ func (s *Service) nextDue(ctx context.Context, tx *sql.Tx, c *Complaint, pol cal
 		}
 	}
 	if next.IsZero() {
-		return 0, nil
+		return 0
 	}
-	return store.Micros(next), nil
+	return store.Micros(next)
 }
 
 // escalated lists the milestones of complaint id already escalated.

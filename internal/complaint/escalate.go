@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"suifang/internal/access"
-	"suifang/internal/audit"
 	"suifang/internal/calendar"
 	"suifang/internal/notice"
 	"suifang/internal/store"
@@ -73,8 +73,8 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
-			batch := ids[:min(escalateBatch, len(ids))]
-			ids = ids[len(batch):]
+			chunk := ids[:min(escalateBatch, len(ids))]
+			ids = ids[len(chunk):]
 			n := 0
 			err := s.db.Write(ctx, func(tx *sql.Tx) error {
 				n = 0
@@ -83,8 +83,13 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 				if err := s.db.SerializeKey(ctx, tx, chainKey(inst)); err != nil {
 					return err
 				}
-				for _, id := range batch {
-					k, err := s.escalateOne(ctx, tx, pol, id, now)
+				pols, err := s.policies(ctx, tx, inst)
+				if err != nil {
+					return err
+				}
+				b := &batch{pol: pol, pols: pols, now: now, staff: map[string][]int64{}}
+				for _, id := range chunk {
+					k, err := s.escalateOne(ctx, tx, b, id)
 					if err != nil {
 						return err
 					}
@@ -101,65 +106,99 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+// batch is what one transaction of the worker reads once.
+type batch struct {
+	pol   calendar.Policy
+	pols  []*SLAPolicy
+	now   time.Time
+	staff map[string][]int64 // "dept/role" → user ids
+}
+
+func (s *Service) staffOf(ctx context.Context, tx *sql.Tx, b *batch, inst, dept int64, r access.Role) ([]int64, error) {
+	k := fmt.Sprintf("%d/%s", dept, r)
+	if ids, ok := b.staff[k]; ok {
+		return ids, nil
+	}
+	ids, err := s.usersWith(ctx, tx, inst, dept, r)
+	b.staff[k] = ids
+	return ids, err
+}
+
 // escalateOne escalates every passed, unmet milestone of complaint id not
-// escalated yet, then recomputes its next deadline.
-func (s *Service) escalateOne(ctx context.Context, tx *sql.Tx, pol calendar.Policy, id int64, now time.Time) (int, error) {
+// escalated yet, then stores its next deadline.
+func (s *Service) escalateOne(ctx context.Context, tx *sql.Tx, b *batch, id int64) (int, error) {
+	// Read under the chain lock: another instance may have just done it.
+	var nextDue int64
+	if err := tx.QueryRowContext(ctx, `SELECT next_due FROM complaints WHERE id = $1`, id).Scan(&nextDue); err != nil {
+		return 0, fmt.Errorf("complaint: escalate %d: %w", id, err)
+	}
+	if nextDue == 0 || nextDue > store.Micros(b.now) {
+		return 0, nil
+	}
 	c, err := s.get(ctx, tx, id)
 	if err != nil {
 		return 0, err
 	}
-	done := 0
+	done, err := s.escalated(ctx, tx, id)
+	if err != nil {
+		return 0, err
+	}
+	sla := choose(b.pols, c)
+	n := 0
 	if c.Status != Archived && !c.Paused {
-		sla, err := s.policyFor(ctx, tx, c)
-		if err != nil {
-			return 0, err
-		}
 		cl := c.Clock()
 		for _, t := range sla.Targets {
-			if !c.MetAt(t.Milestone).IsZero() {
+			if !c.MetAt(t.Milestone).IsZero() || slices.Contains(done, t.Milestone) {
 				continue
 			}
-			d := Due(pol, cl, t, c.MultiDept())
-			if d.Paused || now.Before(d.At) {
+			d := Due(b.pol, cl, t, c.MultiDept())
+			if d.Paused || b.now.Before(d.At) {
 				continue
 			}
 			level := min(c.Escalation+1, LevelLeadership)
+			// The primary key is the last guard of "exactly once".
 			r, err := tx.ExecContext(ctx, `INSERT INTO complaint_escalations (complaint_id, milestone, institution_id, level, due_at, at)
 				VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (complaint_id, milestone) DO NOTHING`,
-				c.ID, t.Milestone, c.InstitutionID, level, store.Micros(d.At), store.Micros(now))
+				c.ID, t.Milestone, c.InstitutionID, level, store.Micros(d.At), store.Micros(b.now))
 			if err != nil {
-				return done, fmt.Errorf("complaint: escalate %d: %w", c.ID, err)
+				return n, fmt.Errorf("complaint: escalate %d: %w", c.ID, err)
 			}
+			done = append(done, t.Milestone)
 			if k, _ := r.RowsAffected(); k == 0 {
-				continue // escalated before (another instance, or an earlier pass)
+				continue
 			}
-			if err := s.escalateTo(ctx, tx, pol, c, t, d, level); err != nil {
-				return done, err
+			if err := s.escalateTo(ctx, tx, b, c, t, d, level); err != nil {
+				return n, err
 			}
 			c.Escalation = level
-			done++
+			n++
 		}
 	}
-	return done, s.refreshDue(ctx, tx, c, pol)
+	_, err = tx.ExecContext(ctx, `UPDATE complaints SET escalation = $1, accountability = $2, next_due = $3, updated_at = $4 WHERE id = $5`,
+		c.Escalation, c.Accountability, nextDueOf(b.pol, sla, c, done), store.Micros(b.now), c.ID)
+	if err != nil {
+		return n, fmt.Errorf("complaint: escalate %d: %w", c.ID, err)
+	}
+	return n, nil
 }
 
-// escalateTo tells the level's people about passed milestone t, records
-// the step and, for the feedback milestone, opens the accountability
-// review.
-func (s *Service) escalateTo(ctx context.Context, tx *sql.Tx, pol calendar.Policy, c *Complaint, t Target, d Deadline, level int) error {
+// escalateTo tells the level's people about passed milestone t and records
+// the step in the complaint's history (the event chain is its audit trail);
+// a passed feedback milestone opens the accountability review.
+func (s *Service) escalateTo(ctx context.Context, tx *sql.Tx, b *batch, c *Complaint, t Target, d Deadline, level int) error {
 	var to []int64
 	var err error
 	who := ""
 	switch level {
 	case LevelHead:
 		who = "dept_head"
-		to, err = s.usersWith(ctx, tx, c.InstitutionID, c.DepartmentID, access.DeptHead)
+		to, err = s.staffOf(ctx, tx, b, c.InstitutionID, c.DepartmentID, access.DeptHead)
 	case LevelQuality:
 		who = "quality"
-		to, err = s.usersWith(ctx, tx, c.InstitutionID, 0, access.Quality)
+		to, err = s.staffOf(ctx, tx, b, c.InstitutionID, 0, access.Quality)
 	default:
 		who = "leadership"
-		to, err = s.usersWith(ctx, tx, c.InstitutionID, 0, access.Leadership)
+		to, err = s.staffOf(ctx, tx, b, c.InstitutionID, 0, access.Leadership)
 	}
 	if err != nil {
 		return err
@@ -169,32 +208,22 @@ func (s *Service) escalateTo(ctx context.Context, tx *sql.Tx, pol calendar.Polic
 	}
 	deadline := d.Date.String()
 	if t.Unit == Hours {
-		deadline = d.At.In(pol.Loc).Format("2006-01-02 15:04")
+		deadline = d.At.In(b.pol.Loc).Format("2006-01-02 15:04")
 	}
 	for _, u := range to {
 		if err := s.tell(ctx, tx, c, "complaint.escalate", "escalate:"+t.Milestone, deadline, u); err != nil {
 			return err
 		}
 	}
-	review := t.Milestone == MFeedback && !c.Accountability
-	if _, err := tx.ExecContext(ctx, `UPDATE complaints SET escalation = $1, accountability = $2, updated_at = $3 WHERE id = $4`,
-		level, c.Accountability || review, store.Micros(s.now()), c.ID); err != nil {
-		return fmt.Errorf("complaint: escalate %d: %w", c.ID, err)
-	}
 	detail := fmt.Sprintf("milestone=%s deadline=%s level=%d to=%s users=%s", t.Milestone, deadline, level, who, joinIDs(to))
 	if err := s.appendEvent(ctx, tx, nil, c, "escalate", c.Status, c.Status, detail); err != nil {
 		return err
 	}
-	if review {
+	if t.Milestone == MFeedback && !c.Accountability {
 		c.Accountability = true
-		if err := s.appendEvent(ctx, tx, nil, c, "accountability_review", c.Status, c.Status,
-			"no feedback to the complainant by "+deadline); err != nil {
-			return err
-		}
+		return s.appendEvent(ctx, tx, nil, c, "accountability_review", c.Status, c.Status, "no feedback to the complainant by "+deadline)
 	}
-	e := audit.Event(access.System(), "complaint.escalate", "complaint", c.Number, c.InstitutionID)
-	e.Detail = detail
-	return s.audit.Append(ctx, tx, e)
+	return nil
 }
 
 // Escalation is one escalated milestone, for the page.
