@@ -80,6 +80,8 @@ func (s *Server) routes() {
 
 	s.patientRoutes()
 
+	s.complaintRoutes()
+
 	m.HandleFunc("/", s.public(s.notFound))
 }
 
