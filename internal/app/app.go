@@ -18,6 +18,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/complaint"
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
@@ -64,18 +65,19 @@ func DefaultConfig() Config {
 
 // App is a running Suifang: its store and services.
 type App struct {
-	Cfg      Config
-	Log      *slog.Logger
-	DB       *store.DB
-	Audit    *audit.Service
-	Auth     *auth.Service
-	Org      *org.Service
-	Calendar *caldb.Service
-	Patients *patient.Service
-	Followup *followup.Service
-	Importer *importer.Service
-	Notify   *notify.Service
-	Notices  *notice.Service
+	Cfg        Config
+	Log        *slog.Logger
+	DB         *store.DB
+	Audit      *audit.Service
+	Auth       *auth.Service
+	Org        *org.Service
+	Calendar   *caldb.Service
+	Patients   *patient.Service
+	Followup   *followup.Service
+	Importer   *importer.Service
+	Notify     *notify.Service
+	Notices    *notice.Service
+	Complaints *complaint.Service
 
 	// coreOpts is how the services were built; the demo builds a second
 	// set on a clock of its own to write history at historical instants.
@@ -125,10 +127,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
-	a.Notify, a.Notices = sv.Notify, sv.Notices
+	a.Notify, a.Notices, a.Complaints = sv.Notify, sv.Notices, sv.Complaints
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices, Survey: a.Survey,
-		Now: cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
+		Complaints: a.Complaints,
+		Now:        cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -255,6 +258,12 @@ func (a *App) startWorkers(ctx context.Context) {
 					a.Log.Error("escalate notices", "err", err)
 				} else if n > 0 {
 					a.Log.Info("escalated overdue notices", "steps", n)
+				}
+				// Passed complaint milestones escalate once each, the same way.
+				if n, err := a.Complaints.Escalate(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Error("escalate complaints", "err", err)
+				} else if n > 0 {
+					a.Log.Info("escalated complaint milestones", "steps", n)
 				}
 			}
 		}

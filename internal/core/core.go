@@ -18,6 +18,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/notice"
@@ -45,16 +46,17 @@ type Options struct {
 
 // Services are the doors to every room.
 type Services struct {
-	Audit    *audit.Service
-	Auth     *auth.Service
-	Org      *org.Service
-	Calendar *caldb.Service
-	Patients *patient.Service
-	Followup *followup.Service
-	Importer *importer.Service
-	Notify   *notify.Service
-	Notices  *notice.Service
-	Survey   *survey.Service
+	Audit      *audit.Service
+	Auth       *auth.Service
+	Org        *org.Service
+	Calendar   *caldb.Service
+	Patients   *patient.Service
+	Followup   *followup.Service
+	Importer   *importer.Service
+	Notify     *notify.Service
+	Notices    *notice.Service
+	Complaints *complaint.Service
+	Survey     *survey.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -100,6 +102,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
+	s.Complaints = complaint.New(db, s.Audit, s.Calendar, o.Keys, s.Patients, s.Notices, o.Outbox, o.Now, o.Log)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back

@@ -101,6 +101,8 @@ var defaults = []*Template{
 	email("complaint.received", "{hospital}已收到您的意见", "{name}您好：\n\n我们已收到您的意见，编号{number}，将在{days}个工作日内答复您。\n\n此邮件由系统发送，请勿回复。", true, "name", "hospital", "number", "days"),
 	tpl("complaint.received", Webhook, "SF_COMPLAINT_RECEIVED", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),
 
+	tpl("complaint.major", InApp, "", "重大投诉 {number} 已登记，请立即关注。", false, "number", "link"),
+	tpl("complaint.assigned", InApp, "", "投诉 {number} 已交由您处理，请查看。", false, "number", "link"),
 	tpl("complaint.escalate", InApp, "", "投诉 {number} 已到{deadline}仍未办结，已升级给您处理。", false, "number", "deadline", "link"),
 	email("complaint.escalate", "投诉升级：{number}", "您好：\n\n投诉 {number} 已到{deadline}仍未办结，已升级给您处理。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
 

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	s.patientRoutes()
 
 	s.surveyRoutes()
+	s.complaintRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }

@@ -23,6 +23,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/complaint"
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
@@ -38,19 +39,20 @@ var assets embed.FS
 
 // Deps are the services the UI calls.
 type Deps struct {
-	Auth     *auth.Service
-	Org      *org.Service
-	Audit    *audit.Service
-	Calendar *caldb.Service
-	Patients *patient.Service
-	Followup *followup.Service
-	Importer *importer.Service
-	Notify   *notify.Service
-	Notices  *notice.Service
-	Survey   *survey.Service
-	Log      *slog.Logger
-	Now      func() time.Time
-	Version  string
+	Auth       *auth.Service
+	Org        *org.Service
+	Audit      *audit.Service
+	Calendar   *caldb.Service
+	Patients   *patient.Service
+	Followup   *followup.Service
+	Importer   *importer.Service
+	Notify     *notify.Service
+	Notices    *notice.Service
+	Complaints *complaint.Service
+	Log        *slog.Logger
+	Now        func() time.Time
+	Version    string
+	Survey     *survey.Service
 	// SecureCookies marks cookies Secure; on by default behind HTTPS.
 	SecureCookies bool
 }
