@@ -138,8 +138,8 @@ const noticeRefPrefix = "notice:"
 // department when no rule finds one.
 func noticeOfAnswer(n survey.Negative) notice.RaiseInput {
 	summary := n.Text
-	if n.Question != "" {
-		summary = n.Question + "：" + n.Text
+	if q := strings.TrimRight(n.Question, "？?：: "); q != "" {
+		summary = q + "：" + n.Text
 	}
 	return notice.RaiseInput{InstitutionID: n.InstitutionID, SourceKind: notice.FromSurvey,
 		SourceRef: fmt.Sprintf("survey_response:%d:%s", n.ResponseID, n.Topic), PatientID: n.PatientID,

@@ -193,7 +193,10 @@ func (s *Service) closeWithRecord(ctx context.Context, tx *sql.Tx, p *access.Pri
 			WHERE encounter_id = $4 AND status = $5 AND first_contact = $6`, Done, "first_contact_met:"+rec.Number, now, t.EncounterID, Open, true); err != nil {
 			return fmt.Errorf("followup: first contact: %w", err)
 		}
-		if (in.Satisfaction == Dissatisfied || in.OpinionProblem) && s.caseHook != nil {
+		// A survey's negative answers raise their own notices, one per topic
+		// the patient was unhappy about; a case for the same record would
+		// hand the department the same complaint twice.
+		if (in.Satisfaction == Dissatisfied || in.OpinionProblem) && s.caseHook != nil && !in.bySurvey {
 			c := CaseOpened{InstitutionID: t.InstitutionID, DepartmentID: t.DepartmentID, EncounterID: t.EncounterID,
 				PatientID: t.PatientID, RecordID: rec.ID, RecordNumber: rec.Number, Role: t.Role, Kind: "opinion",
 				Summary: in.Opinions, By: p}

@@ -1,8 +1,10 @@
 // Progressive enhancement only: every page works without this file.
-// Forms marked data-confirm ask before submitting (revoke, disable, reset).
+// Forms marked data-confirm ask before submitting (revoke, disable, reset);
+// so does a submit button marked data-confirm (publish beside a plain save).
 document.addEventListener("submit", function (ev) {
   var f = ev.target;
-  var msg = f.getAttribute && f.getAttribute("data-confirm");
+  var b = ev.submitter;
+  var msg = (b && b.getAttribute && b.getAttribute("data-confirm")) || (f.getAttribute && f.getAttribute("data-confirm"));
   if (msg && !window.confirm(msg)) { ev.preventDefault(); }
 });
 
