@@ -511,7 +511,7 @@ func cmdVerify(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		broken = append(broken, fmt.Sprintf("follow-up records of %s BROKEN at record %s (row id %d): %s",
-			code, ch.BrokenNumber, ch.BrokenID, ch.Reason))
+			code, ch.BrokenRef, ch.BrokenID, ch.Reason))
 	}
 	nchains, err := a.Notices.VerifyEvents(ctx)
 	if err != nil {

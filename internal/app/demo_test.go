@@ -95,7 +95,7 @@ func TestDemoHistoryTimes(t *testing.T) {
 			}
 			for _, c := range res {
 				if !c.OK {
-					t.Errorf("chain of institution %d broken at %s: %s", c.InstitutionID, c.BrokenNumber, c.Reason)
+					t.Errorf("chain of institution %d broken at %s: %s", c.InstitutionID, c.BrokenRef, c.Reason)
 				}
 			}
 		})

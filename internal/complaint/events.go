@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"suifang/internal/chain"
 	"time"
 
 	"suifang/internal/access"
@@ -94,14 +95,8 @@ func (s *Service) Events(ctx context.Context, p *access.Principal, id int64) ([]
 	return out, rows.Err()
 }
 
-// ChainResult is the verification of one institution's event chain.
-type ChainResult struct {
-	InstitutionID int64
-	Checked       int
-	OK            bool
-	BrokenID      int64 // row id of the first broken event
-	Reason        string
-}
+// ChainResult is the verification of one institution's chain.
+type ChainResult = chain.Result
 
 // VerifyEvents recomputes every institution's complaint event chain and names
 // the first broken event of each.
@@ -111,32 +106,13 @@ func (s *Service) VerifyEvents(ctx context.Context) ([]ChainResult, error) {
 		return nil, fmt.Errorf("complaint: verify: %w", err)
 	}
 	defer rows.Close()
-	var out []ChainResult
-	var cur *ChainResult
-	prev := ""
+	w := chain.NewWalker(genesis, "event")
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
 			return nil, fmt.Errorf("complaint: verify: %w", err)
 		}
-		if cur == nil || cur.InstitutionID != e.InstitutionID {
-			out = append(out, ChainResult{InstitutionID: e.InstitutionID, OK: true})
-			cur, prev = &out[len(out)-1], genesis
-		}
-		if !cur.OK {
-			continue
-		}
-		cur.Checked++
-		switch {
-		case e.PrevHash != prev:
-			cur.OK, cur.Reason = false, "prev_hash does not match the previous event (an event was removed or inserted)"
-		case eventHash(e) != e.Hash:
-			cur.OK, cur.Reason = false, "hash does not match the event's contents (the event was altered)"
-		}
-		if !cur.OK {
-			cur.BrokenID = e.ID
-		}
-		prev = e.Hash
+		w.Add(chain.Link{InstitutionID: e.InstitutionID, ID: e.ID, PrevHash: e.PrevHash, Hash: e.Hash, Computed: eventHash(e)})
 	}
-	return out, rows.Err()
+	return w.Results(), rows.Err()
 }

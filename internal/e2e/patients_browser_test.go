@@ -149,7 +149,7 @@ func TestBrowserPatientArchive(t *testing.T) {
 	}
 	for _, c := range res {
 		if !c.OK {
-			t.Errorf("record chain of %d broken at %s: %s", c.InstitutionID, c.BrokenNumber, c.Reason)
+			t.Errorf("record chain of %d broken at %s: %s", c.InstitutionID, c.BrokenRef, c.Reason)
 		}
 	}
 	// The original is unchanged and says it was corrected.

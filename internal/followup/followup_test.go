@@ -894,7 +894,7 @@ func TestFollowupVerifyRecordsTamper(t *testing.T) {
 		if err != nil || len(res) != 1 {
 			t.Fatalf("verify after tampering: %+v %v", res, err)
 		}
-		if r := res[0]; r.OK || r.BrokenID != victim.ID || r.BrokenNumber != victim.Number || r.Checked != 2 || r.Reason == "" {
+		if r := res[0]; r.OK || r.BrokenID != victim.ID || r.BrokenRef != victim.Number || r.Checked != 2 || r.Reason == "" {
 			t.Errorf("verify after tampering with %s: %+v", victim.Number, r)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"suifang/internal/chain"
 	"time"
 	"unicode/utf8"
 
@@ -376,15 +377,8 @@ func (s *Service) TaskRecords(ctx context.Context, p *access.Principal, taskID i
 	return out, rows.Err()
 }
 
-// ChainResult is the verification of one institution's record chain.
-type ChainResult struct {
-	InstitutionID int64
-	Checked       int
-	OK            bool
-	BrokenID      int64  // row id of the first broken record
-	BrokenNumber  string // its record number
-	Reason        string
-}
+// ChainResult is the verification of one institution's chain.
+type ChainResult = chain.Result
 
 // VerifyRecords recomputes every institution's record chain and names the
 // first broken record of each.
@@ -394,34 +388,15 @@ func (s *Service) VerifyRecords(ctx context.Context) ([]ChainResult, error) {
 		return nil, fmt.Errorf("followup: verify: %w", err)
 	}
 	defer rows.Close()
-	var out []ChainResult
-	var cur *ChainResult
-	prev := ""
+	w := chain.NewWalker(genesis, "record")
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
 			return nil, fmt.Errorf("followup: verify: %w", err)
 		}
-		if cur == nil || cur.InstitutionID != r.InstitutionID {
-			out = append(out, ChainResult{InstitutionID: r.InstitutionID, OK: true})
-			cur, prev = &out[len(out)-1], genesis
-		}
-		if !cur.OK {
-			continue
-		}
-		cur.Checked++
-		switch {
-		case r.PrevHash != prev:
-			cur.OK, cur.Reason = false, "prev_hash does not match the previous record (a record was removed or inserted)"
-		case recordHash(r) != r.Hash:
-			cur.OK, cur.Reason = false, "hash does not match the record's contents (the record was altered)"
-		}
-		if !cur.OK {
-			cur.BrokenID, cur.BrokenNumber = r.ID, r.Number
-		}
-		prev = r.Hash
+		w.Add(chain.Link{InstitutionID: r.InstitutionID, ID: r.ID, Ref: r.Number, PrevHash: r.PrevHash, Hash: r.Hash, Computed: recordHash(r)})
 	}
-	return out, rows.Err()
+	return w.Results(), rows.Err()
 }
 
 // Today is the institution-local date of now, for worklists.
