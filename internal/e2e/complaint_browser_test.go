@@ -131,6 +131,14 @@ func TestBrowserComplaintWalk(t *testing.T) {
 	agent.wantText("已归档", "登记", "受理", "评估", "开始调查", "提交方案", "退回方案", "批准方案", "反馈投诉人", "满意度", "归档")
 	agent.wantNoUntranslated()
 	agent.shot("42-complaint-archived.png")
+	// The printable handling sheet shows the return and the approval.
+	if st := agent.clickNav(`#complaint-print`); st != http.StatusOK {
+		t.Fatalf("sheet = %d", st)
+	}
+	agent.wantText("医疗投诉及纠纷处理表", number, "退回方案", "批准方案", "请补充呼叫铃响应的整改措施", "处理时限", "科室负责人签字")
+	agent.wantNoUntranslated()
+	agent.wantFits(1366)
+	agent.shot("45-complaint-sheet.png")
 
 	c, err := s.App.Complaints.Get(ctx, systemPrincipal(), id)
 	if err != nil {

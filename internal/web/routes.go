@@ -82,6 +82,7 @@ func (s *Server) routes() {
 
 	s.surveyRoutes()
 	s.complaintRoutes()
+	s.complaintPublicRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }
