@@ -45,25 +45,17 @@ func (b *Bulk) Lookup(ctx context.Context, q store.Querier, msgs []intake.Messag
 		mrns = append(mrns, strings.TrimSpace(m.Patient.MRN))
 		visits = append(visits, strings.TrimSpace(m.Encounter.VisitNumber))
 	}
-	if err := b.lookup(ctx, q, `SELECT mrn FROM patients WHERE institution_id = $1 AND mrn IN `, mrns, b.mrns); err != nil {
+	if err := b.lookup(ctx, q, `SELECT mrn FROM patients WHERE institution_id = `, ` AND mrn IN `, mrns, b.mrns); err != nil {
 		return err
 	}
-	return b.lookup(ctx, q, `SELECT visit_number FROM encounters WHERE institution_id = $1 AND visit_number IN `, visits, b.visits)
+	return b.lookup(ctx, q, `SELECT visit_number FROM encounters WHERE institution_id = `, ` AND visit_number IN `, visits, b.visits)
 }
 
-func (b *Bulk) lookup(ctx context.Context, q store.Querier, query string, keys []any, into map[string]bool) error {
+// lookup runs head + inst + mid + an IN list of keys, in chunks.
+func (b *Bulk) lookup(ctx context.Context, q store.Querier, head, mid string, keys []any, into map[string]bool) error {
 	return store.Chunks(len(keys), lookupChunk, func(lo, hi int) error {
 		args := append([]any{b.inst}, keys[lo:hi]...)
-		var in strings.Builder
-		in.WriteByte('(')
-		for i := range hi - lo {
-			if i > 0 {
-				in.WriteByte(',')
-			}
-			fmt.Fprintf(&in, "$%d", i+2)
-		}
-		in.WriteByte(')')
-		rows, err := q.QueryContext(ctx, query+in.String(), args...)
+		rows, err := q.QueryContext(ctx, head+b.s.db.Param(1)+mid+b.s.db.In(hi-lo, 2), args...)
 		if err != nil {
 			return fmt.Errorf("patient: bulk look-up: %w", err)
 		}

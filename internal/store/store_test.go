@@ -141,3 +141,19 @@ func TestSQLiteConcurrentWrites(t *testing.T) {
 		t.Fatalf("rows = %d, want 40", n)
 	}
 }
+
+func TestPlaceholders(t *testing.T) {
+	pg, lite := &store.DB{Dialect: store.Postgres}, &store.DB{Dialect: store.SQLite}
+	for _, c := range []struct{ got, want string }{
+		{pg.Values(2, 2), "($1,$2),($3,$4)"},
+		{lite.Values(2, 2), "(?,?),(?,?)"},
+		{pg.In(3, 2), "($2,$3,$4)"},
+		{lite.In(3, 2), "(?,?,?)"},
+		{pg.Param(7), "$7"},
+		{lite.Param(7), "?"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

@@ -49,3 +49,26 @@ func Chunks(n, size int, f func(lo, hi int) error) error {
 	}
 	return nil
 }
+
+// Param is placeholder number n: "$n" on PostgreSQL, "?" on SQLite (see
+// Values for why). On SQLite a statement using ? must use it throughout.
+func (db *DB) Param(n int) string {
+	if db.Dialect == Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// In returns an IN list of n placeholders whose first is number first.
+func (db *DB) In(n, first int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(db.Param(first + i))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
