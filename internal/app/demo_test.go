@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"suifang/internal/auth"
+	"suifang/internal/complaint"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
@@ -98,8 +99,94 @@ func TestDemoHistoryTimes(t *testing.T) {
 					t.Errorf("chain of institution %d broken at %s: %s", c.InstitutionID, c.BrokenRef, c.Reason)
 				}
 			}
+			checkDemoComplaints(t, ctx, a, now)
 		})
 	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// checkDemoComplaints checks that the demo's complaints show the room at
+// work: at least six statuses, a red clock, one waiting on the
+// complainant, a major one, one with several departments, events in time
+// order and a chain that verifies.
+func checkDemoComplaints(t *testing.T, ctx context.Context, a *App, now time.Time) {
+	t.Helper()
+	var qid int64
+	if err := a.DB.R().QueryRowContext(ctx, `SELECT id FROM users WHERE username = $1`, "quality").Scan(&qid); err != nil {
+		t.Fatal(err)
+	}
+	q, err := a.Auth.PrincipalFor(ctx, qid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, err := a.Org.InstitutionByCode(ctx, "H01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.Complaints.List(ctx, q, complaint.Filter{InstitutionID: h1.ID, Tab: complaint.TabAll, Status: "all", Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses, colours := map[string]int{}, map[string]int{}
+	var paused, major, multi int
+	for _, v := range l.Items {
+		statuses[v.Status]++
+		colours[v.Colour]++
+		if v.Paused {
+			paused++
+		}
+		if v.Severity == complaint.Major {
+			major++
+		}
+		if v.MultiDept() {
+			multi++
+		}
+		if v.ReceivedAt.After(now) {
+			t.Errorf("complaint %s received after the demo's now", v.Number)
+		}
+	}
+	t.Logf("demo complaints: %d, statuses %v, colours %v", l.Total, statuses, colours)
+	if l.Total < 15 {
+		t.Errorf("the demo has %d complaints", l.Total)
+	}
+	if len(statuses) < 6 {
+		t.Errorf("the demo's complaints are in %d statuses: %v", len(statuses), statuses)
+	}
+	for _, c := range []string{complaint.Red, complaint.Amber, complaint.Green, complaint.Met} {
+		if colours[c] == 0 {
+			t.Errorf("no demo complaint shows %s: %v", c, colours)
+		}
+	}
+	if paused == 0 || major == 0 || multi == 0 {
+		t.Errorf("paused %d, major %d, multi-department %d", paused, major, multi)
+	}
+	var reopened, returned, alerted, future, backwards int
+	scan := func(q string, dst *int) {
+		t.Helper()
+		if err := a.DB.R().QueryRowContext(ctx, q).Scan(dst); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	scan(`SELECT COUNT(*) FROM complaint_events WHERE action = 'reopen'`, &reopened)
+	scan(`SELECT COUNT(*) FROM complaint_events WHERE action = 'return'`, &returned)
+	scan(`SELECT COUNT(*) FROM complaint_events WHERE action = 'alert_leadership'`, &alerted)
+	scan(`SELECT COUNT(*) FROM complaint_events WHERE at > `+itoa(store.Micros(now)), &future)
+	scan(`SELECT COUNT(*) FROM complaint_events e JOIN complaint_events p
+		ON p.institution_id = e.institution_id AND p.id < e.id AND p.at > e.at`, &backwards)
+	if reopened == 0 || returned == 0 || alerted == 0 {
+		t.Errorf("reopened %d, returned %d, leadership alerted %d", reopened, returned, alerted)
+	}
+	if future != 0 || backwards != 0 {
+		t.Errorf("%d complaint events after now, %d pairs out of time order", future, backwards)
+	}
+	res, err := a.Complaints.VerifyEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res {
+		if !c.OK {
+			t.Errorf("complaint chain of institution %d broken at %s: %s", c.InstitutionID, c.BrokenRef, c.Reason)
+		}
+	}
+}
