@@ -381,17 +381,24 @@ const trackingAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 // newTrackingCode returns a random public tracking code such as
 // "K7MQ-X9PA-4TZB": not sequential, so it cannot be guessed from another.
+// The receipt carries the code, and the outbox's content guard refuses
+// text that looks like an ICD-10 code ("Z349" does): such a code would
+// leave the complainant without a receipt, so it is drawn again.
 func newTrackingCode() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	var sb strings.Builder
-	for i, x := range b {
-		if i > 0 && i%4 == 0 {
-			sb.WriteByte('-')
+	for {
+		var b [12]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+		var sb strings.Builder
+		for i, x := range b {
+			if i > 0 && i%4 == 0 {
+				sb.WriteByte('-')
+			}
+			sb.WriteByte(trackingAlphabet[int(x)%len(trackingAlphabet)])
 		}
-		sb.WriteByte(trackingAlphabet[int(x)%len(trackingAlphabet)])
+		if code := sb.String(); notify.Guard(code) == nil {
+			return code
+		}
 	}
-	return sb.String()
 }
 
 // canRegister: anyone who receives complaints in person, on the phone or

@@ -64,12 +64,19 @@ func TestBrowserOutbox(t *testing.T) {
 	if badge := tb.text(".inbox-link .badge"); badge != fmt.Sprint(base+2) {
 		t.Errorf("header badge = %q, want %d", badge, base+2)
 	}
+	// The tab count is the database's: the refused message plus any dead
+	// message the demo's workers produced meanwhile (none expected; each is
+	// logged with its reason, so a run that finds one says why).
+	dead := deadMessages(t, s)
+	if dead < 1 {
+		t.Fatalf("%d dead messages, want the refused one at least", dead)
+	}
 	if st := tb.open(fmt.Sprintf("/admin/outbox?inst=%d", inst)); st != http.StatusOK {
 		t.Fatalf("/admin/outbox = %d", st)
 	}
 	// No exact pending count: the survey worker may queue the demo's own
 	// invitations at any moment.
-	tb.wantText("待发送", "发送失败 1", "138****5678", "survey.invite")
+	tb.wantText("待发送", fmt.Sprintf("发送失败 %d", dead), "138****5678", "survey.invite")
 	tb.wantNoText("13812345678")
 	tb.wantNoUntranslated()
 	tb.shot("40-outbox-pending.png")
@@ -135,4 +142,25 @@ func TestBrowserOutbox(t *testing.T) {
 	phone.shot("45-outbox-phone.png")
 	phone.open(fmt.Sprintf("/admin/templates/edit?inst=%d&key=appointment.remind&channel=sms", inst))
 	phone.shot("46-template-phone.png")
+}
+
+// deadMessages counts the dead outbox messages and logs each one's reason.
+func deadMessages(t *testing.T, s *server) int {
+	t.Helper()
+	rows, err := s.App.DB.R().QueryContext(t.Context(), `SELECT id, channel, template_key, ref, last_error FROM outbox WHERE status = 'dead'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id int64
+		var channel, key, ref, reason string
+		if err := rows.Scan(&id, &channel, &key, &ref, &reason); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("dead message %d %s %s %s: %s", id, channel, key, ref, reason)
+		n++
+	}
+	return n
 }
