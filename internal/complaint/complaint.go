@@ -161,6 +161,9 @@ type Complaint struct {
 	// Joined for lists and pages.
 	DeptName  string
 	OwnerName string
+	// Replayed: Register returned the complaint an earlier request with the
+	// same idempotency key made.
+	Replayed bool
 }
 
 // Pause is one wait on the complainant or a third party; a zero To is
@@ -305,6 +308,9 @@ type Input struct {
 	// ReceivedAt is when the hospital received it (a letter from the
 	// suggestion box opened today may be older); zero is now.
 	ReceivedAt time.Time
+	// IdempotencyKey, when set (the API's Idempotency-Key), makes a repeat
+	// by the same caller return the first complaint (idempotency.go).
+	IdempotencyKey string
 }
 
 const (
@@ -448,6 +454,11 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, in Input) (
 		if err := s.db.SerializeKey(ctx, tx, chainKey(in.InstitutionID)); err != nil {
 			return err
 		}
+		if in.IdempotencyKey != "" { // a retry answers with the first request's complaint
+			if done, err := s.replay(ctx, tx, p, &in, &out); done || err != nil {
+				return err
+			}
+		}
 		owner := p.UserID
 		if owner == 0 { // the platform or an integration: quality owns it
 			if owner, err = s.fallbackOwner(ctx, tx, in.InstitutionID, in.DepartmentID); err != nil {
@@ -500,6 +511,9 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, in Input) (
 		}
 		detail := fmt.Sprintf("channel=%s category=%s severity=%s complexity=%s department=%d owner=%d", c.Channel, c.Category,
 			c.Severity, c.Complexity, c.DepartmentID, c.OwnerID)
+		if in.IdempotencyKey != "" {
+			detail += "\n" + idempotencyLine(in.IdempotencyKey, fingerprint(&in))
+		}
 		if err := s.appendEvent(ctx, tx, p, c, "register", "", Registered, detail); err != nil {
 			return err
 		}

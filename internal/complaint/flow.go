@@ -98,10 +98,13 @@ var feedbackWays = []string{"phone", "in_person", "letter", "email", "wechat"}
 // FeedbackWays lists them in form order.
 func FeedbackWays() []string { return slices.Clone(feedbackWays) }
 
-// handler reports whether p handles c: its owner, or quality (or an
-// administrator) for the institution.
+// handler reports whether p handles c: its owner, quality (or an
+// administrator) for the institution, or an integration (an API token,
+// e.g. the complaint centre's system) acting for the whole institution.
+// Approving, returning and reopening stay with named people.
 func handler(p *access.Principal, c *Complaint) bool {
-	return (p.UserID != 0 && p.UserID == c.OwnerID) || quality(p, c)
+	return (p.UserID != 0 && p.UserID == c.OwnerID) || quality(p, c) ||
+		p.Has(access.Integration) && p.SeesInstitution(c.InstitutionID)
 }
 
 func quality(p *access.Principal, c *Complaint) bool {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"suifang/internal/access"
+	"suifang/internal/store"
 	"suifang/internal/errs"
 )
 
@@ -26,6 +28,12 @@ type Filter struct {
 	Status        string // "" open ones; "all" every status
 	Colour        string // "" any; red, amber, green, paused
 	Limit, Offset int
+	// Narrowing filters; zero values do not narrow.
+	Category     string
+	Channel      string
+	DepartmentID int64     // involved (responsible or not); a department covers its wards
+	ReceivedFrom time.Time // received at or after
+	ReceivedTo   time.Time // received before
 }
 
 // List is one page of complaints with their clocks.
@@ -82,6 +90,9 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 	if f.Colour != "" && !slices.Contains([]string{Red, Amber, Green, Paused}, f.Colour) {
 		return nil, errs.Field("colour", "bad_colour", "colour is red, amber, green or paused")
 	}
+	if f.Channel != "" && !slices.Contains(channels, f.Channel) {
+		return nil, errs.Field("channel", "bad_channel", "unknown channel")
+	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -111,6 +122,7 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 		where = append(where, `EXISTS (SELECT 1 FROM complaint_departments cd JOIN departments dd ON dd.id = cd.department_id
 			WHERE cd.complaint_id = c.id AND (cd.department_id IN (`+strings.Join(ph, ",")+`) OR dd.parent_id IN (`+strings.Join(ph, ",")+`)))`)
 	}
+	where, args = narrow(f, where, args)
 	q := `SELECT ` + complaintCols + complaintFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.received_at DESC, c.id DESC`
 	rows, err := s.db.R().QueryContext(ctx, q+fmt.Sprintf(" LIMIT %d", maxListed), args...)
 	if err != nil {
@@ -155,4 +167,29 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 		}
 	}
 	return out, nil
+}
+
+// narrow adds f's narrowing filters to the list query.
+func narrow(f Filter, where []string, args []any) ([]string, []any) {
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Category != "" {
+		add("c.category = $%d", f.Category)
+	}
+	if f.Channel != "" {
+		add("c.channel = $%d", f.Channel)
+	}
+	if f.DepartmentID != 0 {
+		add(`EXISTS (SELECT 1 FROM complaint_departments cd JOIN departments dd ON dd.id = cd.department_id
+			WHERE cd.complaint_id = c.id AND (cd.department_id = $%[1]d OR dd.parent_id = $%[1]d))`, f.DepartmentID)
+	}
+	if !f.ReceivedFrom.IsZero() {
+		add("c.received_at >= $%d", store.Micros(f.ReceivedFrom))
+	}
+	if !f.ReceivedTo.IsZero() {
+		add("c.received_at < $%d", store.Micros(f.ReceivedTo))
+	}
+	return where, args
 }
