@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/notice"
@@ -66,6 +67,8 @@ type Deps struct {
 	Now      func() time.Time
 	// Notices may be nil: the notice routes then answer 503.
 	Notices *notice.Service
+	// Complaints may be nil: the complaint routes then answer 503.
+	Complaints *complaint.Service
 }
 
 type server struct {
@@ -171,6 +174,9 @@ func (s *server) endpoint(rt route) http.Handler {
 		status := http.StatusOK
 		if sb, ok := v.(statusBody); ok {
 			status, v = sb.status, sb.body
+			for k, vs := range sb.header {
+				w.Header()[k] = vs
+			}
 		}
 		s.writeJSON(w, r, status, v)
 	})

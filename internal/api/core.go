@@ -20,10 +20,12 @@ import (
 	"suifang/internal/errs"
 )
 
-// statusBody makes endpoint answer with a status other than 200.
+// statusBody makes endpoint answer with a status other than 200, and
+// with header's fields (e.g. Location) when set.
 type statusBody struct {
 	status int
 	body   any
+	header http.Header
 }
 
 func created(v any) statusBody { return statusBody{status: http.StatusCreated, body: v} }

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"suifang/internal/access"
-	"suifang/internal/store"
 	"suifang/internal/errs"
+	"suifang/internal/store"
 )
 
 // Tab is a view of the complaint list.
