@@ -34,7 +34,7 @@ type complaintEnv struct {
 	card, er           int64
 }
 
-func newComplaintEnv(t *testing.T, db *store.DB) *complaintEnv {
+func newComplaintEnv(t testing.TB, db *store.DB) *complaintEnv {
 	t.Helper()
 	e := &complaintEnv{env: newCoreEnv(t, db), db: db, clk: clock.NewFake(testNow())}
 	e.card, e.er = e.h1Depts[1], e.h1Depts[3]

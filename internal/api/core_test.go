@@ -24,7 +24,7 @@ import (
 // newCoreEnv is newEnv with the follow-up core wired as internal/app does:
 // the statutory calendar seeded, the patient archive, follow-up and import
 // services, and the API handler rebuilt on them.
-func newCoreEnv(t *testing.T, db *store.DB) *env {
+func newCoreEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	e := newEnv(t, db, nil)
 	ctx := context.Background()

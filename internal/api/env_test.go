@@ -23,7 +23,7 @@ import (
 // env is a populated database with two hospitals, H1 (five departments) and
 // H2 (one), an administrator and API tokens.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	h       http.Handler
 	deps    Deps
 	logs    *syncBuffer
@@ -54,7 +54,7 @@ func (s *syncBuffer) String() string {
 
 func testNow() time.Time { return time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC) }
 
-func newEnv(t *testing.T, db *store.DB, cal CalendarAPI) *env {
+func newEnv(t testing.TB, db *store.DB, cal CalendarAPI) *env {
 	t.Helper()
 	ctx := context.Background()
 	au := audit.New(db, testNow)
