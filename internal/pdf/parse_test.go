@@ -29,13 +29,14 @@ var (
 	reLength    = regexp.MustCompile(`^<< /Length (\d+)( /Filter /FlateDecode)? >>\nstream\n`)
 	reKids      = regexp.MustCompile(`/Kids \[([^\]]*)\] /Count (\d+)`)
 	reContents  = regexp.MustCompile(`/Contents (\d+) 0 R`)
-	reTJ        = regexp.MustCompile(`\[((?:<[0-9A-F]*> ?)*)\] TJ`)
+	reBT        = regexp.MustCompile(`BT (.*?) ET`)
+	reShow      = regexp.MustCompile(`\[((?:<[0-9A-F]*> ?)*)\] TJ|/Span << /ActualText <FEFF([0-9A-F]*)> >> BDC <[0-9A-F]*> Tj EMC`)
 	reHex       = regexp.MustCompile(`<([0-9A-F]*)>`)
 )
 
 func parsePDF(t testing.TB, data []byte) *parsed {
 	t.Helper()
-	if !bytes.HasPrefix(data, []byte("%PDF-1.4\n")) {
+	if !bytes.HasPrefix(data, []byte("%PDF-1.5\n")) {
 		t.Fatalf("no PDF header: %q", data[:min(len(data), 16)])
 	}
 	m := reStartXref.FindSubmatch(data)
@@ -127,11 +128,18 @@ func parsePDF(t testing.TB, data []byte) *parsed {
 		cn, _ := strconv.Atoi(string(cm[1]))
 		content := streamData(t, p.objs[cn])
 		var strs []string
-		for _, tj := range reTJ.FindAllSubmatch(content, -1) {
-			// One TJ is one line; its strings are runs of that line.
+		for _, bt := range reBT.FindAllSubmatch(content, -1) {
+			// One text object is one line: TJ runs, and stand-ins whose
+			// ActualText is the real character.
 			var line string
-			for _, h := range reHex.FindAllSubmatch(tj[1], -1) {
-				line += decodeUTF16Hex(t, string(h[1]))
+			for _, op := range reShow.FindAllSubmatch(bt[1], -1) {
+				if op[2] != nil {
+					line += decodeUTF16Hex(t, string(op[2]))
+					continue
+				}
+				for _, h := range reHex.FindAllSubmatch(op[1], -1) {
+					line += decodeUTF16Hex(t, string(h[1]))
+				}
 			}
 			strs = append(strs, line)
 		}

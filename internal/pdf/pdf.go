@@ -138,6 +138,21 @@ func (d *Doc) Para(s string, st Style) {
 	}
 }
 
+// Need moves to a new page unless pt points are left on this one: for a
+// block that must stay together, such as the signature lines.
+func (d *Doc) Need(pt float64) { d.room(pt) }
+
+// Heading sets s like Para, but moves to a new page first unless there
+// is room for what follows it (about three table rows): a heading never
+// ends a page.
+func (d *Doc) Heading(s string, st Style) {
+	d.room(st.size()*leading*float64(len(Wrap(s, st.size(), ContentWidth()))) + keepWithHeading)
+	d.Para(s, st)
+}
+
+// keepWithHeading is the space a heading wants below it, in points.
+const keepWithHeading = 60.0
+
 // Gap leaves pt points of space (none at the top of a page).
 func (d *Doc) Gap(pt float64) {
 	if len(d.pages) == 0 || !d.used {
@@ -346,7 +361,40 @@ func (d *Doc) textOn(b *bytes.Buffer, x, y float64, s string, st Style) {
 	if st.Bold {
 		b.WriteString("2 Tr ") // fill, then stroke the outline: a faux bold
 	}
-	fmt.Fprintf(b, "%s %s Td [%s] TJ ET Q\n", num(x), num(y), d.hexRuns(s))
+	fmt.Fprintf(b, "%s %s Td %s ET Q\n", num(x), num(y), d.show(s))
+}
+
+// stand-in is drawn for a character no Adobe-GB1 font has: 〓, the CJK
+// typesetters' mark for a missing character, in GB 2312 and so in every
+// STSong-Light.
+const standIn = 0x3013
+
+// glyphless reports whether r lies outside the BMP and outside the CJK
+// ideograph planes 2 and 3 that GB 18030 (and so Adobe-GB1) covers:
+// emoji and the like. Readers differ on unmapped four-byte codes (poppler
+// reads them as several codes and draws several boxes), so these are
+// drawn as the stand-in with the real character as ActualText (§14.9.4):
+// what is copied or extracted is still exactly the input.
+func glyphless(r rune) bool { return r > 0xffff && (r < 0x20000 || r > 0x3ffff) }
+
+// show is the text-showing operators for one line.
+func (d *Doc) show(s string) string {
+	var b strings.Builder
+	start := 0
+	flush := func(end int) {
+		if end > start {
+			fmt.Fprintf(&b, "[%s] TJ ", d.hexRuns(s[start:end]))
+		}
+	}
+	for i, r := range s {
+		if glyphless(r) {
+			flush(i)
+			fmt.Fprintf(&b, "/Span << /ActualText <FEFF%s> >> BDC <%04X> Tj EMC ", utf16Hex(r), standIn)
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	flush(len(s))
+	return strings.TrimSuffix(b.String(), " ")
 }
 
 func (d *Doc) line(x1, y1, x2, y2, w float64, c Color) {
@@ -381,7 +429,7 @@ func (d *Doc) hexRuns(s string) string {
 func (d *Doc) hex(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r > 0xffff {
+		if r > 0xffff && !glyphless(r) {
 			d.extra[r] = true
 		}
 		b.WriteString(utf16Hex(r))
@@ -494,7 +542,9 @@ func (d *Doc) Bytes() []byte {
 	}
 
 	var out bytes.Buffer
-	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n") // the binary comment tells transfer tools this is not text
+	// 1.5 for ActualText; the binary comment tells transfer tools this is
+	// not text.
+	out.WriteString("%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objs))
 	for i, body := range objs {
 		offsets[i] = out.Len()

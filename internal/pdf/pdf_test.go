@@ -85,15 +85,16 @@ func TestStructureAndText(t *testing.T) {
 			t.Errorf("%q missing from the extracted text", s)
 		}
 	}
-	// The emoji travels as one surrogate pair in a string of its own, and
-	// the ToUnicode CMap maps it back.
+	// The Ext-B ideograph travels as one surrogate pair in a string of its
+	// own, mapped back by the ToUnicode CMap; the emoji, which no
+	// Adobe-GB1 font has, is drawn as 〓 carrying itself as ActualText.
 	content := string(streamData(t, p.objs[reContentsRef(t, p.objs[p.pages[0]])]))
-	if !strings.Contains(content, "> <D83DDE21> <") {
-		t.Fatalf("the emoji is not a string of its own: %s", content[:400])
+	if !strings.Contains(content, "> <D840DC07> <") || !strings.Contains(content, "/Span << /ActualText <FEFFD83DDE21> >> BDC <3013> Tj EMC") {
+		t.Fatalf("surrogate pairs not set as expected: %s", content[:600])
 	}
 	tu := string(streamData(t, p.objs[6]))
-	if !strings.Contains(tu, "<D83DDE21> <D83DDE21>") || !strings.Contains(tu, "<D840DC07> <D840DC07>") {
-		t.Fatalf("ToUnicode lacks the surrogate pairs used:\n%s", tu[len(tu)-200:])
+	if !strings.Contains(tu, "1 beginbfchar\n<D840DC07> <D840DC07>\nendbfchar") {
+		t.Fatalf("ToUnicode lacks the surrogate pair used:\n%s", tu[len(tu)-200:])
 	}
 	// The font is the non-embedded Adobe-GB1 STSong-Light with the widths
 	// the layout uses.
@@ -223,4 +224,19 @@ func reContentsRef(t *testing.T, page []byte) int {
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
+}
+
+// A heading near the foot of a page moves to the next one with its table.
+func TestHeadingKeepsWithNext(t *testing.T) {
+	d := New(Info{Created: created})
+	for d.y == 0 || d.y-marginFoot > keepWithHeading-20 {
+		d.Para("填充", Style{})
+	}
+	before := d.Pages()
+	d.Heading("处理时限", Style{Size: 12, Bold: true})
+	d.Table(Table{Widths: []float64{1}, Rows: [][]Cell{{{Text: "受理"}}}})
+	p := parsePDF(t, d.Bytes())
+	if len(p.pages) != before+1 || p.texts[before][0] != "处理时限" || p.texts[before][1] != "受理" {
+		t.Fatalf("heading left behind: pages %d→%d, page %d text %q", before, len(p.pages), before+1, p.texts[len(p.texts)-1])
+	}
 }
