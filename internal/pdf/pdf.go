@@ -525,7 +525,8 @@ func (d *Doc) Bytes() []byte {
 		"/DW %d /W [1 95 %d] >>", descObj, fullWidth, halfWidth))
 	set(descObj, "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "+
 		"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
-	objs[toUniObj-1] = stream(d.toUnicode(), false)
+	objs[toUniObj-1] = stream(d.toUnicode(), nil)
+	z, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level: no error
 	date := pdfDate(d.info.Created)
 	info := "<< /Producer (Suifang)"
 	for _, kv := range [][2]string{{"Title", d.info.Title}, {"Subject", d.info.Subject}, {"Author", d.info.Author}, {"Creator", d.info.Creator}} {
@@ -538,7 +539,7 @@ func (d *Doc) Bytes() []byte {
 		set(firstPage+2*i, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] "+
 			"/Resources << /Font << /F1 %d 0 R >> /ProcSet [/PDF /Text] >> /Contents %d 0 R >>",
 			num(PageWidth), num(PageHeight), fontObj, firstPage+2*i+1))
-		objs[firstPage+2*i] = stream(p.Bytes(), true)
+		objs[firstPage+2*i] = stream(p.Bytes(), z)
 	}
 
 	var out bytes.Buffer
@@ -565,16 +566,17 @@ func (d *Doc) Bytes() []byte {
 	return d.out
 }
 
-// stream is a stream object body, deflated when asked.
-func stream(data []byte, deflate bool) []byte {
+// stream is a stream object body, deflated when z is given. One
+// compressor serves every page: each costs about a megabyte to set up.
+func stream(data []byte, z *zlib.Writer) []byte {
 	var b bytes.Buffer
 	filter := ""
-	if deflate {
-		var z bytes.Buffer
-		w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-		w.Write(data)
-		w.Close()
-		data, filter = z.Bytes(), " /Filter /FlateDecode"
+	if z != nil {
+		var out bytes.Buffer
+		z.Reset(&out)
+		z.Write(data) // writes to a bytes.Buffer cannot fail
+		z.Close()
+		data, filter = out.Bytes(), " /Filter /FlateDecode"
 	}
 	fmt.Fprintf(&b, "<< /Length %d%s >>\nstream\n", len(data), filter)
 	b.Write(data)
