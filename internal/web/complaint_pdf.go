@@ -31,9 +31,17 @@ func (s *Server) complaintAttachments(ctx context.Context, p *access.Principal, 
 	return nil, nil
 }
 
-// sheetPDFName is the file name: the number is ASCII letters, digits and
-// hyphens by construction, so it needs no escaping.
-func sheetPDFName(number string) string { return number + ".pdf" }
+// sheetPDFName is the file name. The number is letters, digits and
+// hyphens, but its middle is the institution's code: anything else is
+// replaced, so the header needs no quoting rules.
+func sheetPDFName(number string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' {
+			return r
+		}
+		return '_'
+	}, number) + ".pdf"
+}
 
 func (s *Server) complaintSheetPDF(w http.ResponseWriter, r *http.Request, q *req) error {
 	id, err := pathID(r, "id")
@@ -161,15 +169,15 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	rect := ""
 	if c.NoticeID != 0 {
 		rect = t("cpp.notice_no") + " " + s.noticeNumber(ctx, q.P, c.NoticeID)
-		if q := quote(complaint.ActRectify); q != "—" {
-			rect += "\n" + q
+		if note := quote(complaint.ActRectify); note != "—" {
+			rect += "\n" + note
 		}
 	}
 	archive := ""
 	if !c.ArchivedAt.IsZero() {
 		archive = dt(c.ArchivedAt)
-		if q := quote(complaint.ActArchive); q != "—" {
-			archive += "\n" + q
+		if note := quote(complaint.ActArchive); note != "—" {
+			archive += "\n" + note
 		}
 	}
 	satisfaction := ""

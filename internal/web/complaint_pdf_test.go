@@ -156,3 +156,11 @@ func TestComplaintSheetPDF(t *testing.T) {
 		}
 	}
 }
+
+func TestSheetPDFName(t *testing.T) {
+	for in, want := range map[string]string{"TS-H01-20261013-0001": "TS-H01-20261013-0001.pdf", `TS-"a b"/-1`: "TS-_a_b__-1.pdf", "TS-医院-1": "TS-__-1.pdf"} {
+		if got := sheetPDFName(in); got != want {
+			t.Errorf("sheetPDFName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
