@@ -32,7 +32,7 @@ func (s *Service) Attach(ctx context.Context, p *access.Principal, id int64, fil
 	case len(data) > MaxEvidence:
 		return nil, errs.Field("file", "attachment_too_large", "a file may have at most 10 MB")
 	case tooLong(note, maxShort):
-		return nil, errs.Field("evidence_note", "too_long", "at most 200 characters")
+		return nil, errs.Field("evidence_note", "too_long_200", "at most 200 characters")
 	}
 	ct := notice.Sniff(data)
 	if ct == "" {

@@ -362,13 +362,13 @@ func (s *Service) AddTask(ctx context.Context, p *access.Principal, id int64, in
 func (s *Service) openTask(ctx context.Context, tx *sql.Tx, c *Complaint, tid int64) (*Task, error) {
 	t, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskCols+taskFrom+` WHERE t.id = $1 AND t.complaint_id = $2`, tid, c.ID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "task_not_found", "no such task on this complaint")
+		return nil, errs.New(errs.NotFound, "complaint_task_not_found", "no such task on this complaint")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("complaint: task: %w", err)
 	}
 	if t.Status != TaskOpen {
-		return nil, errs.New(errs.Conflict, "task_closed", "the task is already "+t.Status)
+		return nil, errs.New(errs.Conflict, "complaint_task_closed", "the task is already "+t.Status)
 	}
 	return t, nil
 }
@@ -444,11 +444,11 @@ func (s *Service) AddInterview(ctx context.Context, p *access.Principal, id int6
 	case in.Interviewee == "" || tooLong(in.Interviewee, maxShort):
 		return nil, errs.Field("iv_name", "bad_interviewee", "name who was interviewed (at most 200 characters)")
 	case tooLong(in.Role, maxShort):
-		return nil, errs.Field("iv_role", "too_long", "at most 200 characters")
+		return nil, errs.Field("iv_role", "too_long_200", "at most 200 characters")
 	case tooLong(in.Place, maxShort):
-		return nil, errs.Field("iv_place", "too_long", "at most 200 characters")
+		return nil, errs.Field("iv_place", "too_long_200", "at most 200 characters")
 	case in.Summary == "" || tooLong(in.Summary, maxText):
-		return nil, errs.Field("iv_summary", "bad_summary", "write what was said (at most 4000 characters)")
+		return nil, errs.Field("iv_summary", "bad_interview_summary", "write what was said (at most 4000 characters)")
 	}
 	iv := &Interview{Interviewee: in.Interviewee, IntervieweeRole: in.Role, Place: in.Place, Summary: in.Summary, UserID: p.UserID,
 		Actor: p.Username, At: s.now().UTC().Truncate(time.Microsecond)}

@@ -143,7 +143,7 @@ func TestInvestigationTeam(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = e.cs.DoneTask(ctx, e.orthoNurse, c.ID, task.ID, "again")
-		wantErr(t, err, errs.Conflict, "task_closed")
+		wantErr(t, err, errs.Conflict, "complaint_task_closed")
 		if mine, _ := e.cs.MyTasks(ctx, e.orthoNurse, e.inst); len(mine) != 0 {
 			t.Errorf("done task still listed as mine: %+v", mine)
 		}
