@@ -260,7 +260,7 @@ func (s *Service) AddMember(ctx context.Context, p *access.Principal, id, user i
 		if err := s.tell(ctx, tx, c, "complaint.team", "member"+strconv.FormatInt(m.ID, 10), "", user); err != nil {
 			return "", "", err
 		}
-		return "member_add", fmt.Sprintf("member=%d user=%d %s discipline=%s", m.ID, user, m.Name, discipline), nil
+		return "member_add", fmt.Sprintf("%s（%s） member=%d user=%d", m.Name, disciplineZH[discipline], m.ID, user), nil
 	})
 	if err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func (s *Service) RemoveMember(ctx context.Context, p *access.Principal, id, mem
 			return "", "", fmt.Errorf("complaint: cancel member's tasks: %w", err)
 		}
 		n, _ := res.RowsAffected()
-		return "member_remove", fmt.Sprintf("member=%d user=%d %s cancelled_tasks=%d", memberID, user, name, n), nil
+		return "member_remove", fmt.Sprintf("%s member=%d user=%d cancelled_tasks=%d", name, memberID, user, n), nil
 	})
 }
 
@@ -350,7 +350,7 @@ func (s *Service) AddTask(ctx context.Context, p *access.Principal, id int64, in
 		if err := s.tell(ctx, tx, c, "complaint.task", "task"+strconv.FormatInt(t.ID, 10), "", t.AssigneeID); err != nil {
 			return "", "", err
 		}
-		return "task_add", fmt.Sprintf("task=%d member=%d %s due=%s\n%s", t.ID, t.MemberID, t.Assignee, t.Due, t.What), nil
+		return "task_add", fmt.Sprintf("%s due=%s task=%d member=%d\n%s", t.Assignee, t.Due, t.ID, t.MemberID, t.What), nil
 	})
 	if err != nil {
 		return nil, err
