@@ -146,7 +146,7 @@ func TestBrowserComplaintTeam(t *testing.T) {
 	agent.wantText("调查组及任务", "周护士", "附件清单", "呼叫铃记录.png")
 	agent.shot("cteam-5-sheet.png")
 	phone := b.loggedInPhone(t, "nurse")
-	phone.open(path + "#team")
+	phone.open(path + "#investigation")
 	phone.wantText("调查组", "证据材料")
 	phone.wantFits(390)
 	phone.shot("cteam-6-phone.png")

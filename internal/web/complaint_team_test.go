@@ -43,10 +43,12 @@ func TestComplaintTeamPages(t *testing.T) {
 	nb := e.login("nurseb", adminPW)
 	// Before she is on the team the orthopaedic nurse cannot open it.
 	want(t, nb.get(page), http.StatusForbidden)
-	want(t, qc.get(page), http.StatusOK, `id="team"`, "调查组", "尚未组建调查组", `<optgroup label="骨科">`, "骨科护士", "先组建调查组")
+	r := qc.get(page)
+	want(t, r, http.StatusOK, `id="investigation"`, "调查组", "尚未组建调查组", `<optgroup label="骨科">`, "骨科护士", "先组建调查组")
+	uniqueIDs(t, r.body)
 
 	// A member without a person is refused, the discipline kept.
-	r := qc.post(page+"/members", url.Values{"discipline": {"nursing"}})
+	r = qc.post(page+"/members", url.Values{"discipline": {"nursing"}})
 	want(t, r, http.StatusUnprocessableEntity, `id="member_user" name="member_user" aria-invalid="true"`, `<option value="nursing" selected>`,
 		"请选择本院在职人员")
 	r = qc.post(page+"/members", url.Values{"member_user": {itoa(nurse.ID)}, "discipline": {"nursing"}})
@@ -105,6 +107,8 @@ func TestComplaintTeamPages(t *testing.T) {
 		t.Fatalf("download: %d %v (%d bytes)", resp.StatusCode, resp.Header, len(body))
 	}
 
+	uniqueIDs(t, qc.get(page).body)
+
 	// The plan waits for open tasks unless the owner ticks the box.
 	if _, err := e.sv.Complaints.Act(ctx, q, c.ID, complaint.ActionInput{Action: complaint.ActInvestigate}); err != nil {
 		t.Fatal(err)
@@ -129,6 +133,21 @@ func TestComplaintTeamPages(t *testing.T) {
 	resp, _ = nb.raw(page + "/evidence/" + eid[1])
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("download by a former member = %d, want 403", resp.StatusCode)
+	}
+}
+
+var idAttrRE = regexp.MustCompile(`\sid="([^"]+)"`)
+
+// uniqueIDs fails when a page repeats an element id: the partial shares
+// the complaint page with the other cards' forms.
+func uniqueIDs(t *testing.T, body string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, m := range idAttrRE.FindAllStringSubmatch(body, -1) {
+		if seen[m[1]] {
+			t.Errorf("id %q appears twice", m[1])
+		}
+		seen[m[1]] = true
 	}
 }
 
