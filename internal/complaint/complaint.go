@@ -158,6 +158,7 @@ type Complaint struct {
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	Pauses             []Pause
+	MemberIDs          []int64 // users on the investigation team now; they may see the complaint
 	// Joined for lists and pages.
 	DeptName  string
 	OwnerName string
@@ -783,7 +784,7 @@ func (s *Service) details(ctx context.Context, q store.Querier, cs []*Complaint)
 	args := make([]any, 0, len(cs))
 	for _, c := range cs {
 		byID[c.ID] = c
-		c.DepartmentIDs, c.Pauses = nil, nil
+		c.DepartmentIDs, c.Pauses, c.MemberIDs = nil, nil, nil
 		args = append(args, c.ID)
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
@@ -813,6 +814,19 @@ func (s *Service) details(ctx context.Context, q store.Querier, cs []*Complaint)
 			return int(a - b)
 		})
 	}
+	rows, err = q.QueryContext(ctx, `SELECT complaint_id, user_id FROM complaint_members WHERE removed_at = 0 AND complaint_id IN `+in+` ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("complaint: members: %w", err)
+	}
+	for rows.Next() {
+		var cid, u int64
+		if err := rows.Scan(&cid, &u); err != nil {
+			rows.Close()
+			return fmt.Errorf("complaint: members: %w", err)
+		}
+		byID[cid].MemberIDs = append(byID[cid].MemberIDs, u)
+	}
+	rows.Close()
 	rows, err = q.QueryContext(ctx, `SELECT complaint_id, reason, from_at, to_at FROM complaint_pauses WHERE complaint_id IN `+in+` ORDER BY id`, args...)
 	if err != nil {
 		return fmt.Errorf("complaint: pauses: %w", err)
@@ -831,12 +845,13 @@ func (s *Service) details(ctx context.Context, q store.Querier, cs []*Complaint)
 }
 
 // canSee reports whether p may read c: institution-wide scope, any
-// involved department's scope, or its owner.
+// involved department's scope, its owner, or a member of its
+// investigation team.
 func canSee(p *access.Principal, c *Complaint) bool {
 	if p == nil {
 		return false
 	}
-	if p.SeesInstitution(c.InstitutionID) || (p.UserID != 0 && p.UserID == c.OwnerID) {
+	if p.SeesInstitution(c.InstitutionID) || (p.UserID != 0 && p.UserID == c.OwnerID) || member(p, c) {
 		return true
 	}
 	for _, d := range c.DepartmentIDs {

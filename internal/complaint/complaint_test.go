@@ -72,7 +72,7 @@ func (f *fakeOutbox) of(template string) []sentMsg {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	clk    *clock.Fake
 	sv     *core.Services
@@ -91,7 +91,7 @@ type env struct {
 // setup wires the services as the app does, with a fake clock at Monday
 // 2026-03-02 09:00 Beijing time, one hospital with two departments and
 // staff, and one discharge of 心血管内科.
-func setup(t *testing.T, db *store.DB) *env {
+func setup(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {

@@ -90,6 +90,8 @@ type ActionInput struct {
 	Reason string // complainant or third_party
 	// reassign
 	OwnerID int64
+	// draft_plan: draft although investigation tasks are still open
+	ConfirmOpenTasks bool
 }
 
 // FeedbackWays are how the complainant can be told the outcome.
@@ -171,10 +173,6 @@ func (in *ActionInput) normalize() error {
 			return errs.Field("severity", "bad_severity", "severity is general, serious or major")
 		case in.Complexity != Simple && in.Complexity != Complex:
 			return errs.Field("complexity", "bad_complexity", "a complaint is simple or complex")
-		}
-	case ActInvestigate:
-		if in.Note == "" {
-			return errs.Field("note", "missing_team", "name the investigation team (medical, nursing, administration members)")
 		}
 	case ActNote:
 		if in.Note == "" {
@@ -335,11 +333,35 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p *access.Principal, c 
 		}
 		return detail, nil
 	case ActInvestigate:
-		return "team=" + in.Note, set(`status = $1`, to)
+		// The team is its members, or a note naming it when it has none.
+		names, err := memberNames(ctx, tx, c.ID)
+		if err != nil {
+			return "", err
+		}
+		if in.Note == "" && len(names) == 0 {
+			return "", errs.Field("note", "missing_team", "name the investigation team (medical, nursing, administration members)")
+		}
+		detail := strings.TrimSpace("team=" + in.Note)
+		if len(names) > 0 {
+			detail = strings.TrimSpace("members=" + strings.Join(names, "、") + "\n" + in.Note)
+		}
+		return detail, set(`status = $1`, to)
 	case ActNote:
 		return in.Note, nil
 	case ActDraftPlan:
+		// Open investigation tasks hold the plan back unless the owner
+		// confirms drafting it anyway; the confirmation is in the history.
+		openN, err := openTaskCount(ctx, tx, c.ID)
+		if err != nil {
+			return "", err
+		}
+		if openN > 0 && !in.ConfirmOpenTasks {
+			return "", errs.Field("confirm_open_tasks", "open_tasks", fmt.Sprintf("%d investigation tasks are still open: finish or cancel them, or confirm drafting the plan anyway", openN))
+		}
 		detail := "plan=" + in.Plan
+		if openN > 0 {
+			detail += fmt.Sprintf("\nopen_tasks=%d confirmed", openN)
+		}
 		if in.Compensation != "" {
 			detail += "\ncompensation=" + in.Compensation
 		}

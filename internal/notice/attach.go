@@ -94,6 +94,10 @@ func cleanName(name, ct string) string {
 	return base + ext
 }
 
+// CleanName is cleanName for the other rooms that keep evidence files
+// (complaints), so every stored name is cleaned the same way.
+func CleanName(name, ct string) string { return cleanName(name, ct) }
+
 // Attachment is one evidence file (without its bytes).
 type Attachment struct {
 	ID          int64

@@ -105,6 +105,8 @@ var defaults = []*Template{
 	tpl("complaint.assigned", InApp, "", "投诉 {number} 已交由您处理，请查看。", false, "number", "link"),
 	tpl("complaint.escalate", InApp, "", "投诉 {number} 已到{deadline}仍未办结，已升级给您处理。", false, "number", "deadline", "link"),
 	email("complaint.escalate", "投诉升级：{number}", "您好：\n\n投诉 {number} 已到{deadline}仍未办结，已升级给您处理。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
+	tpl("complaint.team", InApp, "", "您已加入投诉 {number} 的调查组，请查看。", false, "number", "link"),
+	tpl("complaint.task", InApp, "", "投诉 {number} 有一项调查任务分配给您，请查看。", false, "number", "link"),
 
 	tpl("appointment.remind", SMS, "SF_APPT_REMIND", "【{hospital}】{name}您好，提醒您{date} {time}到{dept}复诊，如需改约请致电{phone}。回T退订", true, "hospital", "name", "date", "time", "dept", "phone"),
 	tpl("appointment.remind", WeChat, "", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),

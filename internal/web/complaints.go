@@ -73,6 +73,7 @@ type complaintListData struct {
 	ClearURL string
 	CanNew   bool
 	Notice   string
+	MyTasks  []myTaskRow // my open investigation tasks (complaint_team.go)
 }
 
 const complaintPage = 50
@@ -142,6 +143,9 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 		Colours: []string{complaint.Red, complaint.Amber, complaint.Green, complaint.Paused}, Filtered: st.Status != "" || st.Colour != "",
 		CanNew: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.ThirdParty, access.DeptHead, access.Nurse, access.Doctor,
 			access.Leadership), Notice: s.takeNotice(w, r)}
+	if d.MyTasks, err = s.myComplaintTasks(ctx, q, inst.ID); err != nil {
+		return err
+	}
 	clear := st
 	clear.Status, clear.Colour = "", ""
 	d.ClearURL = clear.url(st.Tab, 0)
@@ -267,6 +271,7 @@ type complaintPageData struct {
 	Notice     string
 	Visit      string
 	Patient    string
+	Team       *complaintTeamData // the investigation card (complaint_team.go)
 }
 
 func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPageData, error) {
@@ -330,6 +335,9 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 		}
 	}
 	d.Patient = pii.MaskName(v.ComplainantName)
+	if d.Team, err = s.complaintTeam(ctx, q, v); err != nil {
+		return nil, err
+	}
 	names := s.staff(ctx, q.P)
 	for _, e := range evs {
 		row := complaintEventRow{Event: e, Who: e.Actor, Label: s.cat.T(q.Lang, "cp.ev."+e.Action)}
@@ -374,6 +382,7 @@ func (s *Server) complaintAct(w http.ResponseWriter, r *http.Request, q *req) er
 	in := complaint.ActionInput{Action: action, Note: f.Get("note"), Category: f.Get("category"), Severity: f.Get("severity"),
 		Complexity: f.Get("complexity"), DepartmentID: formID(r, "department_id"), Plan: f.Get("plan"), Compensation: f.Get("compensation"),
 		FeedbackHow: f.Get("feedback_how"), Grade: f.Get("grade"), Reason: f.Get("reason"), OwnerID: formID(r, "owner_id")}
+	in.ConfirmOpenTasks = f.Get("confirm_open_tasks") == "1"
 	for _, x := range f["other_depts"] {
 		if id, err := strconv.ParseInt(x, 10, 64); err == nil && id > 0 {
 			in.OtherDepts = append(in.OtherDepts, id)

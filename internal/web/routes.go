@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	s.complaintRoutes()
 	s.complaintPublicRoutes()
 	s.complaintPDFRoutes()
+	s.complaintTeamRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }
