@@ -106,6 +106,13 @@ var defaults = []*Template{
 	tpl("complaint.escalate", InApp, "", "投诉 {number} 已到{deadline}仍未办结，已升级给您处理。", false, "number", "deadline", "link"),
 	email("complaint.escalate", "投诉升级：{number}", "您好：\n\n投诉 {number} 已到{deadline}仍未办结，已升级给您处理。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
 
+	// 异常上报 go to leadership and quality at once. In-app names the report
+	// number; the SMS names nothing, so a staff phone shows no case at all.
+	tpl("abnormal.raised", InApp, "", "异常上报 {number} 已提交，请立即认领处理。", false, "number", "link"),
+	tpl("abnormal.raised", SMS, "SF_ABNORMAL_RAISED", "【随访】有一条新的异常上报需要您立即处理，请登录随访系统查看。", false),
+	tpl("abnormal.realert", InApp, "", "异常上报 {number} 提交已超过2个服务小时仍无人认领，请立即处理。", false, "number", "link"),
+	tpl("abnormal.realert", SMS, "SF_ABNORMAL_REALERT", "【随访】一条异常上报已超过2个服务小时无人认领，请立即登录随访系统处理。", false),
+
 	tpl("appointment.remind", SMS, "SF_APPT_REMIND", "【{hospital}】{name}您好，提醒您{date} {time}到{dept}复诊，如需改约请致电{phone}。回T退订", true, "hospital", "name", "date", "time", "dept", "phone"),
 	tpl("appointment.remind", WeChat, "", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),
 	tpl("appointment.remind", Webhook, "SF_APPT_REMIND", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),
