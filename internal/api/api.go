@@ -31,6 +31,7 @@ import (
 	"suifang/internal/notice"
 	"suifang/internal/patient"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
@@ -66,6 +67,8 @@ type Deps struct {
 	Now      func() time.Time
 	// Notices may be nil: the notice routes then answer 503.
 	Notices *notice.Service
+	// Abnormal may be nil: the abnormal-report routes then answer 503.
+	Abnormal *abnormal.Service
 }
 
 type server struct {

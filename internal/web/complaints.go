@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/access"
 	"suifang/internal/complaint"
 	"suifang/internal/errs"
@@ -267,6 +268,7 @@ type complaintPageData struct {
 	Notice     string
 	Visit      string
 	Patient    string
+	Abnormal   abnormalLinks // 异常上报 raised from this complaint
 }
 
 func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPageData, error) {
@@ -330,6 +332,7 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 		}
 	}
 	d.Patient = pii.MaskName(v.ComplainantName)
+	d.Abnormal = s.abnormalLinksOf(r, q, abnormal.FromComplaint, id)
 	names := s.staff(ctx, q.P)
 	for _, e := range evs {
 		row := complaintEventRow{Event: e, Who: e.Actor, Label: s.cat.T(q.Lang, "cp.ev."+e.Action)}
