@@ -241,6 +241,8 @@ func (s *Service) Raise(ctx context.Context, p *access.Principal, in Input) (*Re
 	// The source is read through its own room's scope check: a report can
 	// only be raised from a record or complaint the reporter may see.
 	switch {
+	case in.RecordID > 0 && s.records == nil, in.ComplaintID > 0 && s.complaints == nil:
+		return nil, errs.Field("source", "abnormal_source_unavailable", "reports cannot be raised from that source here")
 	case in.RecordID > 0:
 		rec, err := s.records.Record(ctx, p, in.RecordID)
 		if err != nil {

@@ -113,7 +113,9 @@ func Can(p *access.Principal, r *Report, a string) bool {
 	case ActAcknowledge, ActReopen:
 		return h
 	case ActNote:
-		return h || (p.UserID != 0 && (p.UserID == r.OwnerID || p.UserID == r.ReporterID))
+		// An API token may add what the HIS learnt later.
+		return h || (p.UserID != 0 && (p.UserID == r.OwnerID || p.UserID == r.ReporterID)) ||
+			p.Has(access.Integration) && p.SeesInstitution(r.InstitutionID)
 	}
 	return h || (p.UserID != 0 && p.UserID == r.OwnerID)
 }

@@ -33,10 +33,12 @@ type Filter struct {
 	Tab           Tab
 	Kind          string // "" any
 	Status        string // "" any
+	BeforeID      int64  // only reports older than this one (the API's cursor)
 	Limit, Offset int
 }
 
-// List is one page of reports, newest first.
+// List is one page of reports, newest first (ids follow the reporting
+// order: numbering takes the institution's chain lock).
 type List struct {
 	Tab   Tab
 	Tabs  []Tab
@@ -88,13 +90,18 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 	if f.Status != "" {
 		add("a.status = $%d", f.Status)
 	}
+	cond0, nargs := strings.Join(where, " AND "), len(args)
+	if f.BeforeID > 0 {
+		add("a.id < $%d", f.BeforeID)
+	}
 	cond := strings.Join(where, " AND ")
 	out := &List{Tab: f.Tab, Tabs: tabs}
-	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM abnormal_reports a WHERE `+cond, args...).Scan(&out.Total); err != nil {
+	// The total ignores the cursor: it is the size of the whole list.
+	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM abnormal_reports a WHERE `+cond0, args[:nargs]...).Scan(&out.Total); err != nil {
 		return nil, fmt.Errorf("abnormal: count: %w", err)
 	}
 	rows, err := s.db.R().QueryContext(ctx, `SELECT `+reportCols+reportFrom+` WHERE `+cond+
-		fmt.Sprintf(` ORDER BY a.reported_at DESC, a.id DESC LIMIT %d OFFSET %d`, f.Limit, f.Offset), args...)
+		fmt.Sprintf(` ORDER BY a.id DESC LIMIT %d OFFSET %d`, f.Limit, f.Offset), args...)
 	if err != nil {
 		return nil, fmt.Errorf("abnormal: list: %w", err)
 	}

@@ -151,6 +151,7 @@ func schemas() obj {
 	all := baseSchemas()
 	maps.Copy(all, coreSchemas())
 	maps.Copy(all, patientSchemas())
+	maps.Copy(all, abnormalSchemas())
 	return all
 }
 
