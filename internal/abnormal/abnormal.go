@@ -172,17 +172,17 @@ func (in *Input) normalize() error {
 	}
 	switch {
 	case in.RecordID < 0 || in.ComplaintID < 0 || (in.RecordID > 0 && in.ComplaintID > 0):
-		return errs.Field("source", "bad_source", "a report comes from one follow-up record, one complaint, or neither")
+		return errs.Field("source", "abnormal_bad_source", "a report comes from one follow-up record, one complaint, or neither")
 	case in.RecordID == 0 && in.ComplaintID == 0 && in.InstitutionID <= 0:
 		return errs.Field("institution_id", "bad_institution", "choose an institution")
 	case !slices.Contains(kinds, in.Kind):
-		return errs.Field("kind", "bad_kind", "choose what kind of abnormal finding this is")
+		return errs.Field("kind", "abnormal_bad_kind", "choose what kind of abnormal finding this is")
 	case !slices.Contains(Severities(), in.Severity):
-		return errs.Field("severity", "bad_severity", "severity is normal or urgent")
+		return errs.Field("severity", "abnormal_bad_severity", "severity is normal or urgent")
 	case in.Summary == "" || utf8.RuneCountInString(in.Summary) > maxText:
-		return errs.Field("summary", "bad_summary", "describe what was noticed (at most 4000 characters)")
+		return errs.Field("summary", "abnormal_bad_summary", "describe what was noticed (at most 4000 characters)")
 	case utf8.RuneCountInString(in.VisitNumber) > 64:
-		return errs.Field("visit_number", "bad_visit_number", "at most 64 characters")
+		return errs.Field("visit_number", "abnormal_bad_visit_number", "at most 64 characters")
 	}
 	return nil
 }
@@ -478,7 +478,7 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, id int64) (*Repo
 // that p may see, oldest first (the link back from the source's page).
 func (s *Service) BySource(ctx context.Context, p *access.Principal, kind string, id int64) ([]*Report, error) {
 	if kind != FromRecord && kind != FromComplaint {
-		return nil, errs.Field("source_kind", "bad_source", "reports come from a record or a complaint")
+		return nil, errs.Field("source_kind", "abnormal_bad_source", "reports come from a record or a complaint")
 	}
 	rows, err := s.db.R().QueryContext(ctx, `SELECT `+reportCols+reportFrom+` WHERE a.source_kind = $1 AND a.source_id = $2 ORDER BY a.id`,
 		kind, id)

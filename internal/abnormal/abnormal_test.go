@@ -278,11 +278,11 @@ func TestRaiseRefusesBadInputAndOutOfScopeSources(t *testing.T) {
 			code  string
 			field string
 		}{
-			{"unknown kind", e.nurse, func(in *abnormal.Input) { in.Kind = "fraud" }, errs.Invalid, "bad_kind", "kind"},
-			{"bad severity", e.nurse, func(in *abnormal.Input) { in.Severity = "high" }, errs.Invalid, "bad_severity", "severity"},
-			{"empty summary", e.nurse, func(in *abnormal.Input) { in.Summary = "  " }, errs.Invalid, "bad_summary", "summary"},
-			{"long summary", e.nurse, func(in *abnormal.Input) { in.Summary = strings.Repeat("长", 4001) }, errs.Invalid, "bad_summary", "summary"},
-			{"two sources", e.nurse, func(in *abnormal.Input) { in.RecordID, in.ComplaintID = e.recID, 1 }, errs.Invalid, "bad_source", "source"},
+			{"unknown kind", e.nurse, func(in *abnormal.Input) { in.Kind = "fraud" }, errs.Invalid, "abnormal_bad_kind", "kind"},
+			{"bad severity", e.nurse, func(in *abnormal.Input) { in.Severity = "high" }, errs.Invalid, "abnormal_bad_severity", "severity"},
+			{"empty summary", e.nurse, func(in *abnormal.Input) { in.Summary = "  " }, errs.Invalid, "abnormal_bad_summary", "summary"},
+			{"long summary", e.nurse, func(in *abnormal.Input) { in.Summary = strings.Repeat("长", 4001) }, errs.Invalid, "abnormal_bad_summary", "summary"},
+			{"two sources", e.nurse, func(in *abnormal.Input) { in.RecordID, in.ComplaintID = e.recID, 1 }, errs.Invalid, "abnormal_bad_source", "source"},
 			{"unknown stay", e.nurse, func(in *abnormal.Input) { in.VisitNumber = "NOPE" }, errs.Invalid, "abnormal_encounter_not_found", "visit_number"},
 			// The orthopaedic nurse may not see the cardiology record, so
 			// cannot raise from it either.
@@ -343,7 +343,7 @@ func TestFlowScopeAndChain(t *testing.T) {
 		wantErr(t, err, errs.Forbidden, "abnormal_action_forbidden")
 		// Out of order.
 		_, err = e.ab.Act(ctx, e.leader, r.ID, abnormal.ActionInput{Action: abnormal.ActConclude, Finding: "confirmed", Conclusion: "x"})
-		wantErr(t, err, errs.Conflict, "bad_transition")
+		wantErr(t, err, errs.Conflict, "abnormal_bad_transition")
 
 		e.clk.Advance(20 * time.Minute)
 		r = e.act(e.leader, r.ID, abnormal.ActionInput{Action: abnormal.ActAcknowledge})
@@ -352,13 +352,13 @@ func TestFlowScopeAndChain(t *testing.T) {
 		}
 		// A second leader acknowledging finds it taken.
 		_, err = e.ab.Act(ctx, e.quality, r.ID, abnormal.ActionInput{Action: abnormal.ActAcknowledge})
-		wantErr(t, err, errs.Conflict, "bad_transition")
+		wantErr(t, err, errs.Conflict, "abnormal_bad_transition")
 		e.act(e.leader, r.ID, abnormal.ActionInput{Action: abnormal.ActInvestigate, Note: "医务处牵头，调阅病历"})
 		// Referred needs where to.
 		_, err = e.ab.Act(ctx, e.leader, r.ID, abnormal.ActionInput{Action: abnormal.ActConclude, Finding: "referred", Conclusion: "移交"})
-		wantErr(t, err, errs.Invalid, "missing_referred_to")
+		wantErr(t, err, errs.Invalid, "abnormal_missing_referred_to")
 		_, err = e.ab.Act(ctx, e.leader, r.ID, abnormal.ActionInput{Action: abnormal.ActConclude, Finding: "maybe", Conclusion: "x"})
-		wantErr(t, err, errs.Invalid, "bad_finding")
+		wantErr(t, err, errs.Invalid, "abnormal_bad_finding")
 		r = e.act(e.quality, r.ID, abnormal.ActionInput{Action: abnormal.ActConclude, Finding: "referred", ReferredTo: "医务处",
 			Conclusion: "沟通不充分引发不满，已移交医务处调解", Actions: "科室加强术前谈话"})
 		if r.Status != abnormal.Concluded || r.Finding != "referred" || r.ReferredTo != "医务处" || r.ConcludedAt.IsZero() {
@@ -370,7 +370,7 @@ func TestFlowScopeAndChain(t *testing.T) {
 		}
 		// Reopen needs a reason, then clears the conclusion.
 		_, err = e.ab.Act(ctx, e.quality, r.ID, abnormal.ActionInput{Action: abnormal.ActReopen})
-		wantErr(t, err, errs.Invalid, "missing_reason")
+		wantErr(t, err, errs.Invalid, "abnormal_missing_reason")
 		r = e.act(e.quality, r.ID, abnormal.ActionInput{Action: abnormal.ActReopen, Note: "家属再次投诉"})
 		if r.Status != abnormal.Investigating || r.Finding != "" || !r.ClosedAt.IsZero() || r.OwnerID != e.leader.UserID {
 			t.Fatalf("reopened %+v", r)

@@ -76,25 +76,25 @@ func (in *ActionInput) normalize() error {
 	case long(in.Actions):
 		return errs.Field("actions", "too_long", "at most 4000 characters")
 	case utf8.RuneCountInString(in.ReferredTo) > 200:
-		return errs.Field("referred_to", "too_long", "at most 200 characters")
+		return errs.Field("referred_to", "abnormal_referred_too_long", "at most 200 characters")
 	}
 	switch in.Action {
 	case ActConclude:
 		switch {
 		case !slices.Contains(findings, in.Finding):
-			return errs.Field("finding", "bad_finding", "choose the finding: confirmed, unfounded or referred")
+			return errs.Field("finding", "abnormal_bad_finding", "choose the finding: confirmed, unfounded or referred")
 		case in.Finding == "referred" && in.ReferredTo == "":
-			return errs.Field("referred_to", "missing_referred_to", "name where the case was referred (医保办, 医务处, 公安 …)")
+			return errs.Field("referred_to", "abnormal_missing_referred_to", "name where the case was referred (医保办, 医务处, 公安 …)")
 		case in.Conclusion == "":
-			return errs.Field("conclusion", "missing_conclusion", "write the conclusion")
+			return errs.Field("conclusion", "abnormal_missing_conclusion", "write the conclusion")
 		}
 	case ActReopen:
 		if in.Note == "" {
-			return errs.Field("note", "missing_reason", "say why the case is opened again")
+			return errs.Field("note", "abnormal_missing_reason", "say why the case is opened again")
 		}
 	case ActNote:
 		if in.Note == "" {
-			return errs.Field("note", "missing_note", "write the note")
+			return errs.Field("note", "abnormal_missing_note", "write the note")
 		}
 	}
 	return nil
@@ -145,7 +145,7 @@ func (s *Service) Act(ctx context.Context, p *access.Principal, id int64, in Act
 		}
 		if !Can(p, r, in.Action) {
 			if !slices.Contains(flow[in.Action].from, r.Status) {
-				return errs.New(errs.Conflict, "bad_transition", fmt.Sprintf("the report is %s; it cannot take %s now", r.Status, in.Action))
+				return errs.New(errs.Conflict, "abnormal_bad_transition", fmt.Sprintf("the report is %s; it cannot take %s now", r.Status, in.Action))
 			}
 			return errs.New(errs.Forbidden, "abnormal_action_forbidden", "your role may not do this to the report")
 		}

@@ -59,7 +59,7 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 		return nil, errs.New(errs.Forbidden, "abnormal_tab_forbidden", "this list is outside your data scope")
 	}
 	if f.Kind != "" && !slices.Contains(kinds, f.Kind) {
-		return nil, errs.Field("kind", "bad_kind", "unknown kind")
+		return nil, errs.Field("kind", "abnormal_bad_kind", "unknown kind")
 	}
 	if f.Status != "" && !slices.Contains(Statuses(), f.Status) {
 		return nil, errs.Field("status", "bad_status", "unknown status")

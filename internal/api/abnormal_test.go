@@ -17,7 +17,7 @@ func TestAPIAbnormalReports(t *testing.T) {
 		e.h = New(e.deps)
 
 		// Bad bodies are 400 naming the field; nothing is stored.
-		wantProblem(t, e.send("POST", "/api/v1/abnormal-reports", e.tok1, `{"kind":"fraud","summary":"x"}`), http.StatusBadRequest, "bad_kind")
+		wantProblem(t, e.send("POST", "/api/v1/abnormal-reports", e.tok1, `{"kind":"fraud","summary":"x"}`), http.StatusBadRequest, "abnormal_bad_kind")
 		wantProblem(t, e.send("POST", "/api/v1/abnormal-reports", e.tok1, `{"kind":"dispute","summary":"x","colour":1}`), http.StatusBadRequest, "unknown_field")
 		wantProblem(t, e.send("POST", "/api/v1/abnormal-reports", e.tok1, `{"kind":"dispute","summary":"x","complaint_id":3}`),
 			http.StatusBadRequest, "abnormal_source_unavailable")
@@ -69,7 +69,7 @@ func TestAPIAbnormalReports(t *testing.T) {
 		// A token may add notes; taking charge needs a person.
 		wantJSON(t, e.send("POST", path+"/actions", e.tok1, `{"action":"note","note":"HIS 补充：涉及三家药店"}`), &got)
 		wantProblem(t, e.send("POST", path+"/actions", e.tok1, `{"action":"acknowledge"}`), http.StatusForbidden, "abnormal_action_forbidden")
-		wantProblem(t, e.send("POST", path+"/actions", e.tok1, `{"action":"close"}`), http.StatusConflict, "bad_transition")
+		wantProblem(t, e.send("POST", path+"/actions", e.tok1, `{"action":"close"}`), http.StatusConflict, "abnormal_bad_transition")
 		wantProblem(t, e.send("POST", path+"/actions", e.tok1, `{"action":"fly"}`), http.StatusBadRequest, "bad_action")
 		wantProblem(t, e.send("POST", path+"/actions", e.tok2, `{"action":"note","note":"x"}`), http.StatusNotFound, "abnormal_not_found")
 
