@@ -65,7 +65,7 @@ func (f *fakeOutbox) of(template, channel string) []notify.Message {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	clk    *clock.Fake
 	sv     *core.Services
@@ -83,7 +83,7 @@ type env struct {
 // setup wires the services as the app does, with a fake clock at Monday
 // 2026-03-02 09:00 Beijing time (service hours 08:00–17:30), one hospital,
 // staff, one discharge of 心血管内科 and the nurse's follow-up record of it.
-func setup(t *testing.T, db *store.DB) *env {
+func setup(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
