@@ -477,7 +477,7 @@ func warnMissing(c *cli, cl *calendar.Calendar, year int) {
 
 func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	var d dbFlags
-	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and every institution's follow-up record\nand notice and complaint event chains, and name the first broken entry or record. Exit status 1 when a chain is broken.")
+	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and every institution's follow-up record\nand notice, complaint and abnormal-report event chains, and name the first broken entry or record. Exit status 1 when a chain is broken.")
 	d.register(fs)
 	if err := parse(c, fs, args); err != nil {
 		return err
@@ -542,6 +542,21 @@ func cmdVerify(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		broken = append(broken, fmt.Sprintf("complaint events of %s BROKEN at event %d: %s", code, ch.BrokenID, ch.Reason))
+	}
+	achains, err := a.Abnormal.VerifyEvents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range achains {
+		code := fmt.Sprint(ch.InstitutionID)
+		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
+			code = inst.Code
+		}
+		if ch.OK {
+			fmt.Fprintf(c.stdout, "abnormal report events of %s OK: %d events verified\n", code, ch.Checked)
+			continue
+		}
+		broken = append(broken, fmt.Sprintf("abnormal report events of %s BROKEN at event %d: %s", code, ch.BrokenID, ch.Reason))
 	}
 	if len(broken) > 0 {
 		return errors.New(strings.Join(broken, "\n"))

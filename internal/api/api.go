@@ -32,6 +32,7 @@ import (
 	"suifang/internal/notice"
 	"suifang/internal/patient"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
@@ -69,6 +70,8 @@ type Deps struct {
 	Notices *notice.Service
 	// Complaints may be nil: the complaint routes then answer 503.
 	Complaints *complaint.Service
+	// Abnormal may be nil: the abnormal-report routes then answer 503.
+	Abnormal *abnormal.Service
 }
 
 type server struct {

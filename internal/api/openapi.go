@@ -152,6 +152,7 @@ func schemas() obj {
 	maps.Copy(all, coreSchemas())
 	maps.Copy(all, patientSchemas())
 	maps.Copy(all, complaintSchemas())
+	maps.Copy(all, abnormalSchemas())
 	return all
 }
 

@@ -115,4 +115,5 @@ func routes() []route {
 				Params: []param{queryTaskOpt, queryDept, queryRecFrom, queryRecTo, querySatisfaction, queryLevel, queryNumber, queryLimit, queryCursor},
 				Schema: "RecordListing", Errors: []int{400, 404, 503}}},
 	}, append(patientRoutes(), complaintRoutes()...)...)
+	}, append(patientRoutes(), abnormalRoutes()...)...)
 }

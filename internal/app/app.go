@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/api"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
@@ -78,6 +79,7 @@ type App struct {
 	Notify     *notify.Service
 	Notices    *notice.Service
 	Complaints *complaint.Service
+	Abnormal   *abnormal.Service
 
 	// coreOpts is how the services were built; the demo builds a second
 	// set on a clock of its own to write history at historical instants.
@@ -128,9 +130,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
 	a.Notify, a.Notices, a.Complaints = sv.Notify, sv.Notices, sv.Complaints
+	a.Abnormal = sv.Abnormal
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices, Survey: a.Survey,
 		Complaints: a.Complaints,
+		Abnormal:   a.Abnormal,
 		Now:        cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
@@ -139,6 +143,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now, Notices: a.Notices,
 		Complaints: a.Complaints})
+		Abnormal: a.Abnormal})
 	a.metrics = newMetrics(cfg.Version, db)
 	return a, nil
 }
@@ -265,6 +270,12 @@ func (a *App) startWorkers(ctx context.Context) {
 					a.Log.Error("escalate complaints", "err", err)
 				} else if n > 0 {
 					a.Log.Info("escalated complaint milestones", "steps", n)
+				}
+				// Unacknowledged abnormal reports alert leadership again, once.
+				if n, err := a.Abnormal.Realert(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Error("re-alert abnormal reports", "err", err)
+				} else if n > 0 {
+					a.Log.Info("re-alerted abnormal reports", "reports", n)
 				}
 			}
 		}

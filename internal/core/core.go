@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
@@ -57,6 +58,7 @@ type Services struct {
 	Notices    *notice.Service
 	Complaints *complaint.Service
 	Survey     *survey.Service
+	Abnormal   *abnormal.Service
 }
 
 // Build constructs the services on db (already migrated).
@@ -103,6 +105,9 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
 	s.Complaints = complaint.New(db, s.Audit, s.Calendar, o.Keys, s.Patients, s.Notices, o.Outbox, o.Now, o.Log)
+	// Abnormal reports read their source (a record, a complaint) through the
+	// source room's scope check and alert leadership through the outbox.
+	s.Abnormal = abnormal.New(db, s.Audit, s.Calendar, s.Patients, s.Followup, s.Complaints, o.Outbox, o.Now, o.Log)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back

@@ -108,6 +108,13 @@ var defaults = []*Template{
 	tpl("complaint.team", InApp, "", "您已加入投诉 {number} 的调查组，请查看。", false, "number", "link"),
 	tpl("complaint.task", InApp, "", "投诉 {number} 有一项调查任务分配给您，请查看。", false, "number", "link"),
 
+	// 异常上报 go to leadership and quality at once. In-app names the report
+	// number; the SMS names nothing, so a staff phone shows no case at all.
+	tpl("abnormal.raised", InApp, "", "异常上报 {number} 已提交，请立即认领处理。", false, "number", "link"),
+	tpl("abnormal.raised", SMS, "SF_ABNORMAL_RAISED", "【随访】有一条新的异常上报需要您立即处理，请登录随访系统查看。", false),
+	tpl("abnormal.realert", InApp, "", "异常上报 {number} 提交已超过2个服务小时仍无人认领，请立即处理。", false, "number", "link"),
+	tpl("abnormal.realert", SMS, "SF_ABNORMAL_REALERT", "【随访】一条异常上报已超过2个服务小时无人认领，请立即登录随访系统处理。", false),
+
 	tpl("appointment.remind", SMS, "SF_APPT_REMIND", "【{hospital}】{name}您好，提醒您{date} {time}到{dept}复诊，如需改约请致电{phone}。回T退订", true, "hospital", "name", "date", "time", "dept", "phone"),
 	tpl("appointment.remind", WeChat, "", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),
 	tpl("appointment.remind", Webhook, "SF_APPT_REMIND", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/access"
 	"suifang/internal/complaint"
 	"suifang/internal/errs"
@@ -272,6 +273,7 @@ type complaintPageData struct {
 	Visit      string
 	Patient    string
 	Team       *complaintTeamData // the investigation card (complaint_team.go)
+	Abnormal   abnormalLinks // 异常上报 raised from this complaint
 }
 
 func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPageData, error) {
@@ -338,6 +340,7 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	if d.Team, err = s.complaintTeam(ctx, q, v); err != nil {
 		return nil, err
 	}
+	d.Abnormal = s.abnormalLinksOf(r, q, abnormal.FromComplaint, id)
 	names := s.staff(ctx, q.P)
 	for _, e := range evs {
 		row := complaintEventRow{Event: e, Who: e.Actor, Label: s.cat.T(q.Lang, "cp.ev."+e.Action)}

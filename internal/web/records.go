@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
 	"suifang/internal/followup"
@@ -180,6 +181,7 @@ type recordData struct {
 	Sats     []string
 	NPS      []int
 	Notice   string
+	Abnormal abnormalLinks // 异常上报 raised from this record
 }
 
 func (s *Server) recordData(r *http.Request, q *req, id int64) (*recordData, error) {
@@ -195,6 +197,7 @@ func (s *Server) recordData(r *http.Request, q *req, id int64) (*recordData, err
 	for i := range 11 {
 		d.NPS = append(d.NPS, i)
 	}
+	d.Abnormal = s.abnormalLinksOf(r, q, abnormal.FromRecord, id)
 	for _, x := range v.Versions {
 		d.Versions = append(d.Versions, versionRow{Record: x, Who: authorName(names, x), Current: x.ID == v.ID})
 		d.LatestID = x.ID

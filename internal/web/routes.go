@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	s.complaintPublicRoutes()
 	s.complaintPDFRoutes()
 	s.complaintTeamRoutes()
+	s.abnormalRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }

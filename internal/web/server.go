@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"suifang/internal/abnormal"
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
@@ -49,6 +50,7 @@ type Deps struct {
 	Notify     *notify.Service
 	Notices    *notice.Service
 	Complaints *complaint.Service
+	Abnormal   *abnormal.Service
 	Log        *slog.Logger
 	Now        func() time.Time
 	Version    string
