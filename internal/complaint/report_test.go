@@ -30,7 +30,9 @@ import (
 // then escalates on Wed 05-20 10:00 and reports from there.
 func reportFixture(t *testing.T, db *store.DB) *env {
 	e := setup(t, db)
-	at := func(month time.Month, day, hour, min int) { e.clk.Set(time.Date(2026, month, day, hour, min, 0, 0, e.loc)) }
+	at := func(month time.Month, day, hour, min int) {
+		e.clk.Set(time.Date(2026, month, day, hour, min, 0, 0, e.loc))
+	}
 	in := func(ch, cat string, dept int64, content string) complaint.Input {
 		x := e.phoneComplaint()
 		x.VisitNumber, x.DepartmentID, x.Channel, x.Category, x.Content = "", dept, ch, cat, content
