@@ -356,7 +356,7 @@ type cpSeries struct {
 // cpLineChart draws cpSeries over labelled points on a 0..top scale, with a
 // legend: no script, and it prints. Colours come from classes in app.css.
 func cpLineChart(title string, labels []string, ss []cpSeries, top int, unit string) template.HTML {
-	const w, h, left, right, topPad, bottom = 640, 240, 44, 16, 14, 48
+	const w, h, left, right, topPad, bottom = 640, 240, 44, 36, 14, 48
 	plotW, plotH := w-left-right, h-topPad-bottom
 	x := func(i int) int {
 		if len(labels) < 2 {
