@@ -214,10 +214,9 @@ func (s *Service) Report(ctx context.Context, p *access.Principal, inst int64, p
 	}
 	now := s.now()
 	r := &Report{InstitutionID: inst, Period: per, Departments: depts, At: now, Figures: newFigures()}
-	var prev Figures
+	prev := newFigures()
 	var months []MonthFigures
 	if per.Kind == Quarter {
-		prev = newFigures()
 		for _, m := range append(per.Prev().Months(), per.Months()...) {
 			months = append(months, MonthFigures{Period: m, Figures: newFigures()})
 		}
