@@ -103,6 +103,10 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
 	s.Complaints = complaint.New(db, s.Audit, s.Calendar, o.Keys, s.Patients, s.Notices, o.Outbox, o.Now, o.Log)
+	// An edited calendar or new service hours move the stored deadlines of
+	// open complaints, in the transaction of the edit.
+	s.Calendar.OnChange(s.Complaints.CalendarChanged)
+	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
