@@ -416,12 +416,28 @@ func (s *Service) escalatedOf(ctx context.Context, tx *sql.Tx, cs []*Complaint) 
 	return out, rows.Err()
 }
 
-// setNextDue writes the moved deadlines.
+// setNextDue writes the moved deadlines, one statement per batch (a
+// statement per row cost PostgreSQL a round trip each: 10,000 moved rows
+// took 2.6 s that way, see docs/benchmarks.md). The CASE names each row;
+// the CAST keeps PostgreSQL from typing the values as text.
 func (s *Service) setNextDue(ctx context.Context, tx *sql.Tx, ids, dues []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 3*len(ids))
+	b.WriteString(`UPDATE complaints SET next_due = CASE id`)
 	for i, id := range ids {
-		if _, err := tx.ExecContext(ctx, `UPDATE complaints SET next_due = $1 WHERE id = $2`, dues[i], id); err != nil {
-			return fmt.Errorf("complaint: next due: %w", err)
-		}
+		args = append(args, id, dues[i])
+		fmt.Fprintf(&b, ` WHEN %s THEN CAST(%s AS BIGINT)`, s.db.Param(len(args)-1), s.db.Param(len(args)))
+	}
+	b.WriteString(` END WHERE id IN `)
+	b.WriteString(s.db.In(len(ids), len(args)+1))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("complaint: next due: %w", err)
 	}
 	return nil
 }
