@@ -219,7 +219,7 @@ func (in *CategoryInput) normalize() error {
 	case in.NameZh == "" || utf8.RuneCountInString(in.NameZh) > 32:
 		return errs.Field("name_zh", "bad_category_name", "give the Chinese name (at most 32 characters)")
 	case utf8.RuneCountInString(in.NameEn) > 64:
-		return errs.Field("name_en", "too_long", "at most 64 characters")
+		return errs.Field("name_en", "category_name_en_too_long", "at most 64 characters")
 	case in.Sort < 0 || in.Sort > 9999:
 		return errs.Field("sort", "bad_sort", "the order is a number from 0 to 9999")
 	}

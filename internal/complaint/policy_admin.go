@@ -27,6 +27,9 @@ type PolicyAdmin struct {
 	// complexity: what ChoosePolicy answers for a new complaint.
 	Matrix     []MatrixRow
 	Categories CategorySet
+	// Shadowed names the institution's policies that win no cell of the
+	// matrix: an equally specific older policy always answers first.
+	Shadowed map[string]bool
 }
 
 // MatrixRow is one category's line of the matrix: a cell per severity
@@ -59,7 +62,8 @@ func (s *Service) Policies(ctx context.Context, p *access.Principal, inst int64)
 	if err != nil {
 		return nil, err
 	}
-	v := &PolicyAdmin{Policies: own, Own: len(own) > 0, CanEdit: canAdmin(p, inst), Categories: cats}
+	v := &PolicyAdmin{Policies: own, Own: len(own) > 0, CanEdit: canAdmin(p, inst), Categories: cats, Shadowed: map[string]bool{}}
+	wins := map[string]bool{}
 	if !v.Own {
 		v.Policies = DefaultPolicies()
 	}
@@ -69,7 +73,7 @@ func (s *Service) Policies(ctx context.Context, p *access.Principal, inst int64)
 			for _, cx := range []string{Simple, Complex} {
 				cell := MatrixCell{Severity: sev, Complexity: cx}
 				if pol := ChoosePolicy(own, c.Code, sev, cx); pol != nil {
-					cell.Policy = pol.Name
+					cell.Policy, wins[pol.Name] = pol.Name, true
 				} else if pol := ChoosePolicy(DefaultPolicies(), c.Code, sev, cx); pol != nil {
 					cell.Policy, cell.Builtin = pol.Name, true
 				}
@@ -77,6 +81,11 @@ func (s *Service) Policies(ctx context.Context, p *access.Principal, inst int64)
 			}
 		}
 		v.Matrix = append(v.Matrix, row)
+	}
+	for _, pol := range own {
+		if !wins[pol.Name] {
+			v.Shadowed[pol.Name] = true
+		}
 	}
 	return v, nil
 }
@@ -130,7 +139,7 @@ func (s *Service) checkPolicy(ctx context.Context, q store.Querier, inst int64, 
 	case in.Complexity != "" && in.Complexity != Simple && in.Complexity != Complex:
 		return nil, errs.Field("complexity", "bad_complexity", "a complaint is simple or complex")
 	case utf8.RuneCountInString(in.Targets) > 1000:
-		return nil, errs.Field("targets", "too_long", "at most 1000 characters")
+		return nil, errs.Field("targets", "policy_targets_too_long", "at most 1000 characters")
 	}
 	if in.Category != "" {
 		cats, err := s.categories(ctx, q, inst)

@@ -73,6 +73,7 @@ type complaintListData struct {
 	ClearURL string
 	CanNew   bool
 	Notice   string
+	Cats     complaint.CategorySet // the institution's category names
 }
 
 const complaintPage = 50
@@ -133,6 +134,10 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
+	cats, err := s.Complaints.Categories(ctx, inst.ID)
+	if err != nil {
+		return err
+	}
 	st.Tab = list.Tab
 	pol, _, err := s.instToday(ctx, inst.ID)
 	if err != nil {
@@ -141,7 +146,7 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	d := complaintListData{Inst: inst, Insts: insts, View: st, Total: list.Total, Statuses: complaint.Statuses(),
 		Colours: []string{complaint.Red, complaint.Amber, complaint.Green, complaint.Paused}, Filtered: st.Status != "" || st.Colour != "",
 		CanNew: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.ThirdParty, access.DeptHead, access.Nurse, access.Doctor,
-			access.Leadership), Notice: s.takeNotice(w, r)}
+			access.Leadership), Notice: s.takeNotice(w, r), Cats: cats}
 	clear := st
 	clear.Status, clear.Colour = "", ""
 	d.ClearURL = clear.url(st.Tab, 0)
@@ -182,6 +187,7 @@ type complaintNewData struct {
 	Categories []string
 	Severities []string
 	F          complaintForm
+	Cats       complaint.CategorySet // the institution's categories; the active ones are offered
 }
 
 func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, error) {
@@ -193,7 +199,11 @@ func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, e
 	if err != nil {
 		return nil, err
 	}
-	return &complaintNewData{Inst: inst, Insts: insts, Depts: depts, Channels: complaint.Channels(), Roles: complaint.ComplainantRoles(),
+	cats, err := s.Complaints.Categories(r.Context(), inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &complaintNewData{Cats: cats, Inst: inst, Insts: insts, Depts: depts, Channels: complaint.Channels(), Roles: complaint.ComplainantRoles(),
 		Categories: complaint.Categories(), Severities: complaint.Severities(),
 		F: complaintForm{Input: complaint.Input{Channel: "phone", ComplainantRole: "patient", Category: "other", Severity: complaint.General,
 			Complexity: complaint.Simple}, Others: map[int64]bool{}}}, nil
@@ -267,6 +277,7 @@ type complaintPageData struct {
 	Notice     string
 	Visit      string
 	Patient    string
+	Cats       complaint.CategorySet // the institution's category names
 }
 
 func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPageData, error) {
@@ -286,6 +297,9 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	d := &complaintPageData{C: v, Can: map[string]bool{}, Others: map[int64]bool{}, Categories: complaint.Categories(),
 		Severities: complaint.Severities(), Grades: complaint.Grades(), Ways: complaint.FeedbackWays()}
 	d.Pill = s.cat.T(q.Lang, "cp.st."+v.Status)
+	if d.Cats, err = s.Complaints.Categories(ctx, v.InstitutionID); err != nil {
+		return nil, err
+	}
 	reached := true
 	for _, st := range complaint.Statuses() {
 		now := st == v.Status
