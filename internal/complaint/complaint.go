@@ -356,7 +356,7 @@ func (in *Input) normalize() error {
 		return errs.Field("location", "too_long", "at most 200 characters")
 	case utf8.RuneCountInString(in.People) > 1000:
 		return errs.Field("people", "too_long", "at most 1000 characters")
-	case !slices.Contains(categories, in.Category):
+	case !categoryCodeRE.MatchString(in.Category): // the institution's list is checked in Register
 		return errs.Field("category", "bad_category", "choose a category")
 	case !slices.Contains(Severities(), in.Severity):
 		return errs.Field("severity", "bad_severity", "severity is general, serious or major")
@@ -450,6 +450,9 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, in Input) (
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		depts, err := s.checkDepartments(ctx, tx, in.InstitutionID, in.DepartmentID, in.OtherDepts)
 		if err != nil {
+			return err
+		}
+		if err := s.checkCategory(ctx, tx, in.InstitutionID, in.Category, ""); err != nil {
 			return err
 		}
 		if err := s.db.SerializeKey(ctx, tx, chainKey(in.InstitutionID)); err != nil {

@@ -167,7 +167,7 @@ func (in *ActionInput) normalize() error {
 	switch in.Action {
 	case ActAssess, ActReclassify:
 		switch {
-		case !slices.Contains(categories, in.Category):
+		case !categoryCodeRE.MatchString(in.Category): // the institution's list is checked in apply
 			return errs.Field("category", "bad_category", "choose a category")
 		case !slices.Contains(Severities(), in.Severity):
 			return errs.Field("severity", "bad_severity", "severity is general, serious or major")
@@ -303,6 +303,9 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p *access.Principal, c 
 		if err != nil {
 			return "", err
 		}
+		if err := s.checkCategory(ctx, tx, c.InstitutionID, in.Category, c.Category); err != nil {
+			return "", err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM complaint_departments WHERE complaint_id = $1`, c.ID); err != nil {
 			return "", fmt.Errorf("complaint: departments: %w", err)
 		}
@@ -390,7 +393,7 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p *access.Principal, c 
 			}
 			n, err := s.notices.Raise(ctx, tx, notice.RaiseInput{InstitutionID: c.InstitutionID, SourceKind: notice.FromComplaint,
 				SourceRef: "complaint:" + strconv.FormatInt(c.ID, 10), PatientID: c.PatientID, EncounterID: c.EncounterID,
-				Topic: noticeTopic[c.Category], Summary: summary, DepartmentID: c.DepartmentID, By: p})
+				Topic: topicOf(c.Category), Summary: summary, DepartmentID: c.DepartmentID, By: p})
 			if err != nil {
 				return "", err
 			}

@@ -80,33 +80,50 @@ func ParseTargets(s string) ([]Target, error) {
 		key, val, ok := strings.Cut(part, "=")
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 		if !ok || !slices.Contains(Milestones(), key) {
-			return nil, fmt.Errorf("complaint: target %q: want milestone=<n><unit> with a known milestone", part)
+			return nil, targetErr(part, "milestone", fmt.Errorf("target %q: want milestone=<n><unit> with a known milestone", part))
 		}
 		if slices.ContainsFunc(out, func(t Target) bool { return t.Milestone == key }) {
-			return nil, fmt.Errorf("complaint: milestone %s given twice", key)
+			return nil, targetErr(part, "twice", fmt.Errorf("milestone %s given twice", key))
 		}
 		single, multi, hasMulti := strings.Cut(val, "/")
 		n, u, err := parseAmount(strings.TrimSpace(single))
 		if err != nil {
-			return nil, fmt.Errorf("complaint: target %q: %w", part, err)
+			return nil, targetErr(part, "amount", fmt.Errorf("target %q: %w", part, err))
 		}
 		t := Target{Milestone: key, N: n, Unit: u}
 		if hasMulti {
 			m, mu, err := parseAmount(strings.TrimSpace(multi))
 			if err != nil {
-				return nil, fmt.Errorf("complaint: target %q: %w", part, err)
+				return nil, targetErr(part, "amount", fmt.Errorf("target %q: %w", part, err))
 			}
 			if mu != u {
-				return nil, fmt.Errorf("complaint: target %q: both amounts need the same unit", part)
+				return nil, targetErr(part, "unit_mismatch", fmt.Errorf("target %q: both amounts need the same unit", part))
 			}
 			t.MultiN = m
 		}
 		out = append(out, t)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("complaint: a policy needs at least one target")
+		return nil, targetErr("", "empty", fmt.Errorf("a policy needs at least one target"))
 	}
 	return out, nil
+}
+
+// TargetError says which part of a policy's targets text is wrong and
+// why, so a form can name the part in the user's language. Reason is
+// milestone, twice, amount, unit_mismatch or empty.
+type TargetError struct {
+	Part   string
+	Reason string
+	Err    error
+}
+
+func (e *TargetError) Error() string { return "complaint: " + e.Err.Error() }
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
+func targetErr(part, reason string, err error) *TargetError {
+	return &TargetError{Part: part, Reason: reason, Err: err}
 }
 
 func parseAmount(s string) (int, Unit, error) {

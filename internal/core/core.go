@@ -108,6 +108,10 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// Abnormal reports read their source (a record, a complaint) through the
 	// source room's scope check and alert leadership through the outbox.
 	s.Abnormal = abnormal.New(db, s.Audit, s.Calendar, s.Patients, s.Followup, s.Complaints, o.Outbox, o.Now, o.Log)
+	// An edited calendar or new service hours move the stored deadlines of
+	// open complaints, in the transaction of the edit.
+	s.Calendar.OnChange(s.Complaints.CalendarChanged)
+	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back

@@ -76,7 +76,14 @@ type Service struct {
 	audit   *audit.Service
 	now     func() time.Time
 	created []Hook
+	hours   []Hook
 }
+
+// OnHoursChanged adds a hook that runs inside the transaction that changes
+// an institution's service hours or time zone, so rooms that store
+// deadlines computed from them (complaints) recompute them atomically.
+// Call it while wiring, before serving.
+func (s *Service) OnHoursChanged(h Hook) { s.hours = append(s.hours, h) }
 
 // New returns the org service; hooks run when an institution is created.
 func New(db *store.DB, au *audit.Service, now func() time.Time, onCreate ...Hook) *Service {
@@ -202,7 +209,11 @@ func (s *Service) UpdateInstitution(ctx context.Context, p *access.Principal, id
 		return err
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE institutions SET code=$1, name=$2, kind=$3, parent_id=$4, timezone=$5,
+		old, err := s.institution(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE institutions SET code=$1, name=$2, kind=$3, parent_id=$4, timezone=$5,
 			service_hours=$6, active=$7, updated_at=$8 WHERE id=$9`,
 			in.Code, in.Name, in.Kind, nullID(in.ParentID), in.Timezone, in.ServiceHours, in.Active, store.Micros(s.now()), id)
 		if store.IsUniqueViolation(err) {
@@ -210,6 +221,13 @@ func (s *Service) UpdateInstitution(ctx context.Context, p *access.Principal, id
 		}
 		if err != nil {
 			return fmt.Errorf("org: update institution: %w", err)
+		}
+		if old.ServiceHours != in.ServiceHours || old.Timezone != in.Timezone {
+			for _, h := range s.hours {
+				if err := h(ctx, tx, id); err != nil {
+					return err
+				}
+			}
 		}
 		e := audit.Event(p, "institution.update", "institution", fmt.Sprint(id), id)
 		e.Detail = fmt.Sprintf("code=%s name=%s kind=%s active=%t hours=%s", in.Code, in.Name, in.Kind, in.Active, in.ServiceHours)

@@ -75,6 +75,7 @@ type complaintListData struct {
 	CanNew   bool
 	Notice   string
 	MyTasks  []myTaskRow // my open investigation tasks (complaint_team.go)
+	Cats     complaint.CategorySet // the institution's category names
 }
 
 const complaintPage = 50
@@ -135,6 +136,10 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
+	cats, err := s.Complaints.Categories(ctx, inst.ID)
+	if err != nil {
+		return err
+	}
 	st.Tab = list.Tab
 	pol, _, err := s.instToday(ctx, inst.ID)
 	if err != nil {
@@ -147,6 +152,7 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	if d.MyTasks, err = s.myComplaintTasks(ctx, q, inst.ID); err != nil {
 		return err
 	}
+			access.Leadership), Notice: s.takeNotice(w, r), Cats: cats}
 	clear := st
 	clear.Status, clear.Colour = "", ""
 	d.ClearURL = clear.url(st.Tab, 0)
@@ -187,6 +193,7 @@ type complaintNewData struct {
 	Categories []string
 	Severities []string
 	F          complaintForm
+	Cats       complaint.CategorySet // the institution's categories; the active ones are offered
 }
 
 func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, error) {
@@ -198,7 +205,11 @@ func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, e
 	if err != nil {
 		return nil, err
 	}
-	return &complaintNewData{Inst: inst, Insts: insts, Depts: depts, Channels: complaint.Channels(), Roles: complaint.ComplainantRoles(),
+	cats, err := s.Complaints.Categories(r.Context(), inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &complaintNewData{Cats: cats, Inst: inst, Insts: insts, Depts: depts, Channels: complaint.Channels(), Roles: complaint.ComplainantRoles(),
 		Categories: complaint.Categories(), Severities: complaint.Severities(),
 		F: complaintForm{Input: complaint.Input{Channel: "phone", ComplainantRole: "patient", Category: "other", Severity: complaint.General,
 			Complexity: complaint.Simple}, Others: map[int64]bool{}}}, nil
@@ -274,6 +285,7 @@ type complaintPageData struct {
 	Patient    string
 	Team       *complaintTeamData // the investigation card (complaint_team.go)
 	Abnormal   abnormalLinks // 异常上报 raised from this complaint
+	Cats       complaint.CategorySet // the institution's category names
 }
 
 func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPageData, error) {
@@ -293,6 +305,9 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	d := &complaintPageData{C: v, Can: map[string]bool{}, Others: map[int64]bool{}, Categories: complaint.Categories(),
 		Severities: complaint.Severities(), Grades: complaint.Grades(), Ways: complaint.FeedbackWays()}
 	d.Pill = s.cat.T(q.Lang, "cp.st."+v.Status)
+	if d.Cats, err = s.Complaints.Categories(ctx, v.InstitutionID); err != nil {
+		return nil, err
+	}
 	reached := true
 	for _, st := range complaint.Statuses() {
 		now := st == v.Status

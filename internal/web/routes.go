@@ -87,6 +87,7 @@ func (s *Server) routes() {
 	s.complaintTeamRoutes()
 	s.abnormalRoutes()
 	s.complaintReportRoutes()
+	s.complaintAdminRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }

@@ -21,10 +21,58 @@ import (
 
 // Service is the door to stored calendars.
 type Service struct {
-	db    *store.DB
-	audit *audit.Service
-	org   *org.Service
-	now   func() time.Time
+	db      *store.DB
+	audit   *audit.Service
+	org     *org.Service
+	now     func() time.Time
+	changed []ChangeHook
+}
+
+// ChangeHook runs inside the transaction that changed an institution's
+// calendar or service hours, with the calendar policy as that transaction
+// sees it, so a room that stores deadlines computed from it (complaints'
+// next_due) recomputes them in the same commit. It keeps this package
+// free of the rooms that depend on it.
+type ChangeHook func(ctx context.Context, tx *sql.Tx, inst int64, pol calendar.Policy) error
+
+// OnChange adds a change hook; call it while wiring, before serving.
+func (s *Service) OnChange(h ChangeHook) { s.changed = append(s.changed, h) }
+
+// Changed runs the change hooks for inst inside tx: the calendar's own
+// edits call it, and core wires the institution's service-hours change to
+// it.
+func (s *Service) Changed(ctx context.Context, tx *sql.Tx, inst int64) error {
+	if len(s.changed) == 0 {
+		return nil
+	}
+	pol, err := s.policyIn(ctx, tx, inst)
+	if err != nil {
+		return err
+	}
+	for _, h := range s.changed {
+		if err := h(ctx, tx, inst, pol); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// policyIn is Policy as transaction q sees it: a reader connection would
+// not see the edit being made.
+func (s *Service) policyIn(ctx context.Context, q store.Querier, inst int64) (calendar.Policy, error) {
+	i, err := s.org.LookupIn(ctx, q, inst)
+	if err != nil {
+		return calendar.Policy{}, err
+	}
+	ys, err := s.years(ctx, q, inst)
+	if err != nil {
+		return calendar.Policy{}, err
+	}
+	h, err := calendar.ParseServiceHours(i.ServiceHours)
+	if err != nil {
+		return calendar.Policy{}, fmt.Errorf("caldb: institution %d service hours: %w", inst, err)
+	}
+	return calendar.Policy{Cal: calendar.New(ys...), Hours: h, Loc: i.Location()}, nil
 }
 
 // New returns the calendar service.
@@ -212,6 +260,9 @@ func (s *Service) SetDay(ctx context.Context, p *access.Principal, inst int64, e
 		if err := s.ensureYear(ctx, tx, inst, e.Date.Year); err != nil {
 			return err
 		}
+		if err := s.Changed(ctx, tx, inst); err != nil {
+			return err
+		}
 		ev := audit.Event(p, "calendar.set_day", "calendar_day", e.Date.String(), inst)
 		ev.Detail = fmt.Sprintf("off_day=%t name=%s", e.OffDay, e.Name)
 		return s.audit.Append(ctx, tx, ev)
@@ -239,6 +290,9 @@ func (s *Service) DeleteDay(ctx context.Context, p *access.Principal, inst int64
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
 			return errs.New(errs.NotFound, "day_not_found", "this date has no exception")
+		}
+		if err := s.Changed(ctx, tx, inst); err != nil {
+			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Event(p, "calendar.delete_day", "calendar_day", d.String(), inst))
 	})
@@ -271,6 +325,9 @@ func (s *Service) ImportYear(ctx context.Context, p *access.Principal, inst int6
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		for _, id := range targets {
 			if err := s.writeYear(ctx, tx, id, y); err != nil {
+				return err
+			}
+			if err := s.Changed(ctx, tx, id); err != nil {
 				return err
 			}
 			ev := audit.Event(p, "calendar.import", "calendar_year", fmt.Sprint(y.Year), id)
