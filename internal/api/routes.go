@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"suifang/internal/access"
 )
@@ -114,6 +115,5 @@ func routes() []route {
 					"RecordPage of the institution's records, newest first, narrowed by the other parameters.",
 				Params: []param{queryTaskOpt, queryDept, queryRecFrom, queryRecTo, querySatisfaction, queryLevel, queryNumber, queryLimit, queryCursor},
 				Schema: "RecordListing", Errors: []int{400, 404, 503}}},
-	}, append(patientRoutes(), complaintRoutes()...)...)
-	}, append(patientRoutes(), abnormalRoutes()...)...)
+	}, slices.Concat(patientRoutes(), complaintRoutes(), abnormalRoutes())...)
 }

@@ -74,7 +74,7 @@ type complaintListData struct {
 	ClearURL string
 	CanNew   bool
 	Notice   string
-	MyTasks  []myTaskRow // my open investigation tasks (complaint_team.go)
+	MyTasks  []myTaskRow           // my open investigation tasks (complaint_team.go)
 	Cats     complaint.CategorySet // the institution's category names
 }
 
@@ -148,11 +148,10 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	d := complaintListData{Inst: inst, Insts: insts, View: st, Total: list.Total, Statuses: complaint.Statuses(),
 		Colours: []string{complaint.Red, complaint.Amber, complaint.Green, complaint.Paused}, Filtered: st.Status != "" || st.Colour != "",
 		CanNew: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.ThirdParty, access.DeptHead, access.Nurse, access.Doctor,
-			access.Leadership), Notice: s.takeNotice(w, r)}
+			access.Leadership), Notice: s.takeNotice(w, r), Cats: cats}
 	if d.MyTasks, err = s.myComplaintTasks(ctx, q, inst.ID); err != nil {
 		return err
 	}
-			access.Leadership), Notice: s.takeNotice(w, r), Cats: cats}
 	clear := st
 	clear.Status, clear.Colour = "", ""
 	d.ClearURL = clear.url(st.Tab, 0)
@@ -283,8 +282,8 @@ type complaintPageData struct {
 	Notice     string
 	Visit      string
 	Patient    string
-	Team       *complaintTeamData // the investigation card (complaint_team.go)
-	Abnormal   abnormalLinks // 异常上报 raised from this complaint
+	Team       *complaintTeamData    // the investigation card (complaint_team.go)
+	Abnormal   abnormalLinks         // 异常上报 raised from this complaint
 	Cats       complaint.CategorySet // the institution's category names
 }
 
