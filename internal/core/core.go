@@ -103,6 +103,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
 	s.Complaints = complaint.New(db, s.Audit, s.Calendar, o.Keys, s.Patients, s.Notices, o.Outbox, o.Now, o.Log)
+	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
