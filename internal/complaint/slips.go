@@ -152,7 +152,7 @@ func slipInput(sl Slip, inst int64, today calendar.Date, now time.Time, pol cale
 	case office != 0:
 		in.DepartmentID = office
 	default:
-		return in, errs.Field("dept", "missing_department", "name the department: this hospital has no complaint office to send it to")
+		return in, errs.Field("dept", "slip_no_office", "name the department: this hospital has no complaint office to send it to")
 	}
 	return in, nil
 }
@@ -180,6 +180,19 @@ func (s *Service) deptLookup(ctx context.Context, q store.Querier, inst int64) (
 // ErrSlipLines is the kind of every problem ParseSlipLines reports.
 var ErrSlipLines = errors.New("complaint: pasted slips")
 
+// SlipLineError is a problem with one pasted line: Reason is
+// too_many_cells, too_many_slips or unreadable.
+type SlipLineError struct {
+	Line   int // 1-based
+	Reason string
+	Detail string
+}
+
+func (e *SlipLineError) Error() string {
+	return fmt.Sprintf("%v: line %d: %s %s", ErrSlipLines, e.Line, e.Reason, e.Detail)
+}
+func (e *SlipLineError) Unwrap() error { return ErrSlipLines }
+
 // maxSlipColumns: date, box, text, name, contact, department.
 const maxSlipColumns = 6
 
@@ -205,7 +218,7 @@ func ParseSlipLines(text string) ([]Slip, error) {
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrSlipLines, line, err)
+			return nil, &SlipLineError{Line: line, Reason: "unreadable", Detail: err.Error()}
 		}
 		for i := range rec {
 			rec[i] = strings.TrimSpace(strings.ToValidUTF8(rec[i], "\uFFFD"))
@@ -222,11 +235,11 @@ func ParseSlipLines(text string) ([]Slip, error) {
 		}
 		first = false
 		if len(rec) > maxSlipColumns {
-			return nil, fmt.Errorf("%w: line %d: %d cells, at most %d (date, box, text, name, contact, department)", ErrSlipLines, line,
-				len(rec), maxSlipColumns)
+			return nil, &SlipLineError{Line: line, Reason: "too_many_cells",
+				Detail: fmt.Sprintf("%d cells, at most %d (date, box, text, name, contact, department)", len(rec), maxSlipColumns)}
 		}
 		if len(out) == MaxSlips {
-			return nil, fmt.Errorf("%w: line %d: at most %d slips at once", ErrSlipLines, line, MaxSlips)
+			return nil, &SlipLineError{Line: line, Reason: "too_many_slips", Detail: fmt.Sprintf("at most %d slips at once", MaxSlips)}
 		}
 		rec = append(rec, make([]string, maxSlipColumns-len(rec))...)
 		out = append(out, Slip{FoundOn: slipDate(rec[0]), Box: rec[1], Text: rec[2], Name: rec[3], Contact: rec[4], Dept: rec[5]})

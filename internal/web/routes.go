@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	s.surveyRoutes()
 	s.complaintRoutes()
 	s.complaintPublicRoutes()
+	s.complaintIntakeRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }
