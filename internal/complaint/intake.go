@@ -113,6 +113,7 @@ func (s *Service) findDuplicates(ctx context.Context, q store.Querier, inst, exc
 	}
 	defer rows.Close()
 	var out []Duplicate
+	mine := profileOf(content)
 	for rows.Next() {
 		var d Duplicate
 		var rec, pid int64
@@ -123,7 +124,7 @@ func (s *Service) findDuplicates(ctx context.Context, q store.Querier, inst, exc
 		d.ReceivedAt = store.Time(rec)
 		d.SamePatient = patientID != 0 && pid == patientID
 		d.SameContact = contactIdx != "" && idx == contactIdx
-		if d.Score = Similarity(content, d.Content); d.Score >= s.intake.Similarity {
+		if d.Score = mine.dice(profileOf(d.Content)); d.Score >= s.intake.Similarity {
 			out = append(out, d)
 		}
 	}

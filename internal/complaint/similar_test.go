@@ -78,8 +78,22 @@ func FuzzSimilarity(f *testing.F) {
 		if back := Similarity(b, a); back != got {
 			t.Fatalf("not symmetric: %v vs %v", got, back)
 		}
-		if utf8.ValidString(a) && len(bigrams(tokens(a))) > 0 && Similarity(a, a) != 1 {
+		if len(profileOf(a).grams) > 0 && Similarity(a, a) != 1 {
 			t.Fatalf("a text is not identical to itself: %q", a)
 		}
 	})
+}
+
+// BenchmarkSimilarity scores one registration against the most a search
+// scores: maxCandidates complaints of the longest allowed text.
+func BenchmarkSimilarity(b *testing.B) {
+	long := strings.Repeat(nightNurse+feeTwice, 4000/utf8.RuneCountInString(nightNurse+feeTwice))
+	other := strings.Repeat(nightNurse2+parking, 4000/utf8.RuneCountInString(nightNurse2+parking))
+	b.ReportAllocs()
+	for b.Loop() {
+		mine := profileOf(long)
+		for range maxCandidates {
+			mine.dice(profileOf(other))
+		}
+	}
 }
