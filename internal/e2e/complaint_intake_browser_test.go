@@ -129,13 +129,17 @@ func TestBrowserComplaintIntake(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("no confirmation before merging")
 	}
-	agent.wantText("已合并", "本投诉是重复投诉，已合并到", firstNumber, "合并到另一投诉")
+	agent.wantText("已合并", "本投诉是重复投诉，已合并到", firstNumber, "合并到另一投诉", "已合并到另一投诉，在那里继续处理")
 	agent.wantNoUntranslated()
+	if agent.exists(`.flowbar li`) || agent.exists(`#accept-form`) {
+		t.Error("a merged complaint still shows its flow or an action")
+	}
+	agent.shot("50-complaint-merged-duplicate.png")
 	agent.open(first)
 	agent.wantText("已并入的重复投诉", "我妈做完手术换药的时候", "并入重复投诉")
 	agent.wantNoUntranslated()
 	agent.wantFits(1366)
-	agent.shot("50-complaint-merged-primary.png")
+	agent.shot("51-complaint-merged-primary.png")
 	id, _ := strconv.ParseInt(strings.TrimPrefix(second, "/complaints/"), 10, 64)
 	c, err := s.App.Complaints.Get(ctx, systemPrincipal(), id)
 	if err != nil || c.Status != complaint.Merged || strconv.FormatInt(c.MergedInto, 10) != firstID {
@@ -147,5 +151,5 @@ func TestBrowserComplaintIntake(t *testing.T) {
 	phone.open("/complaints/batch")
 	phone.wantText("意见箱批量录入")
 	phone.wantFits(390)
-	phone.shot("51-complaint-batch-phone.png")
+	phone.shot("52-complaint-batch-phone.png")
 }

@@ -352,6 +352,9 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 		}
 		d.Events = append(d.Events, row)
 	}
+	if v.Status == complaint.Merged {
+		d.Flow = nil // a merged duplicate left the flow; its primary carries on
+	}
 	if d.Intake, err = s.complaintIntakeData(r, q, v); err != nil {
 		return nil, err
 	}
