@@ -37,6 +37,9 @@ const (
 	Rectification = "rectification"  // 整改中
 	Revisit       = "revisit"        // 已回访
 	Archived      = "archived"       // 已归档
+	// Merged is outside the flow: a duplicate merged into its primary
+	// (已合并) stops its clocks and leaves the open lists.
+	Merged = "merged"
 )
 
 // Statuses lists the statuses in flow order.
@@ -157,6 +160,8 @@ type Complaint struct {
 	CreatedBy          int64
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	MergedInto         int64 // the primary this duplicate was merged into
+	SourceRecordID     int64 // the follow-up record it was raised from
 	Pauses             []Pause
 	MemberIDs          []int64 // users on the investigation team now; they may see the complaint
 	// Joined for lists and pages.
@@ -230,7 +235,7 @@ func Clocks(pol calendar.Policy, sla *SLAPolicy, c *Complaint, now time.Time) []
 			d = Due(pol, clockUntil(cl, met), t, c.MultiDept())
 		}
 		colour := Colour(pol, cl, d, now, met)
-		if met.IsZero() && c.Status == Archived {
+		if met.IsZero() && (c.Status == Archived || c.Status == Merged) {
 			colour = Met // an archived complaint owes nothing more
 		}
 		out = append(out, Clock{Milestone: t.Milestone, Deadline: d, MetAt: met, Colour: colour})
@@ -276,6 +281,7 @@ type Service struct {
 	outbox  Outbox
 	now     func() time.Time
 	log     *slog.Logger
+	intake  IntakeOptions
 }
 
 // New returns the complaint service. outbox and notices may be nil:
@@ -285,7 +291,8 @@ func New(db *store.DB, au *audit.Service, cals Calendars, keys *pii.Keyring, enc
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, audit: au, cals: cals, keys: keys, encs: encs, notices: notices, outbox: outbox, now: now, log: log}
+	return &Service{db: db, audit: au, cals: cals, keys: keys, encs: encs, notices: notices, outbox: outbox, now: now, log: log,
+		intake: IntakeOptions{}.withDefaults()}
 }
 
 // Input is a new complaint as the intake form or the API gives it.
@@ -312,6 +319,9 @@ type Input struct {
 	// IdempotencyKey, when set (the API's Idempotency-Key), makes a repeat
 	// by the same caller return the first complaint (idempotency.go).
 	IdempotencyKey string
+	// SourceRecordID is the follow-up record the complaint was raised
+	// from; it gives the patient and the stay when no visit is named.
+	SourceRecordID int64
 }
 
 const (
@@ -370,7 +380,7 @@ func (in *Input) normalize() error {
 			return errs.Field("occurred_on", "bad_date", "a date looks like 2026-10-08")
 		}
 	}
-	if in.DepartmentID == 0 && in.VisitNumber == "" {
+	if in.DepartmentID == 0 && in.VisitNumber == "" && in.SourceRecordID == 0 {
 		return errs.Field("department_id", "missing_department", "choose the department, or give the stay's visit number")
 	}
 	return nil
@@ -442,108 +452,132 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, in Input) (
 			in.DepartmentID = enc.DepartmentID
 		}
 	}
-	sealed, err := s.keys.Seal(in.Contact, adContact)
-	if err != nil {
-		return nil, fmt.Errorf("complaint: seal contact: %w", err)
-	}
 	var out *Complaint
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		depts, err := s.checkDepartments(ctx, tx, in.InstitutionID, in.DepartmentID, in.OtherDepts)
-		if err != nil {
-			return err
-		}
-		if err := s.checkCategory(ctx, tx, in.InstitutionID, in.Category, ""); err != nil {
-			return err
-		}
-		if err := s.db.SerializeKey(ctx, tx, chainKey(in.InstitutionID)); err != nil {
-			return err
-		}
-		if in.IdempotencyKey != "" { // a retry answers with the first request's complaint
-			if done, err := s.replay(ctx, tx, p, &in, &out); done || err != nil {
-				return err
-			}
-		}
-		owner := p.UserID
-		if owner == 0 { // the platform or an integration: quality owns it
-			if owner, err = s.fallbackOwner(ctx, tx, in.InstitutionID, in.DepartmentID); err != nil {
-				return err
-			}
-		}
-		pol, err := s.cals.Policy(ctx, in.InstitutionID)
-		if err != nil {
-			return err
-		}
-		now := s.now().UTC().Truncate(time.Microsecond)
-		received := now
-		if !in.ReceivedAt.IsZero() {
-			if in.ReceivedAt.After(now) || now.Sub(in.ReceivedAt) > 31*24*time.Hour {
-				return errs.Field("received_at", "bad_received_at", "the complaint was received in the last 31 days, not in the future")
-			}
-			received = in.ReceivedAt.UTC().Truncate(time.Microsecond)
-		}
-		var code string
-		if err := tx.QueryRowContext(ctx, `SELECT code FROM institutions WHERE id = $1`, in.InstitutionID).Scan(&code); err != nil {
-			return fmt.Errorf("complaint: institution: %w", err)
-		}
-		// Complaints are never deleted, so the day's count gives the
-		// sequence (the chain lock keeps two registrations apart).
-		prefix := "TS-" + code + "-" + received.In(pol.Loc).Format("20060102") + "-"
-		var count int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM complaints WHERE institution_id = $1 AND number >= $2 AND number < $3`,
-			in.InstitutionID, prefix, prefix+"~").Scan(&count); err != nil {
-			return fmt.Errorf("complaint: number: %w", err)
-		}
-		c := &Complaint{InstitutionID: in.InstitutionID, Number: fmt.Sprintf("%s%04d", prefix, count+1), TrackingCode: newTrackingCode(),
-			Channel: in.Channel, ComplainantName: in.ComplainantName, ComplainantRole: in.ComplainantRole, PatientID: patientID,
-			EncounterID: encounterID, OccurredOn: in.OccurredOn, Location: in.Location, People: in.People, Content: in.Content,
-			Asks: in.Asks, Category: in.Category, Severity: in.Severity, Complexity: in.Complexity, DepartmentID: in.DepartmentID,
-			DepartmentIDs: depts, OwnerID: owner, Status: Registered, ReceivedAt: received, CreatedBy: p.UserID, CreatedAt: now}
-		err = tx.QueryRowContext(ctx, `INSERT INTO complaints (institution_id, number, tracking_code, channel, complainant_name,
-			complainant_role, complainant_contact, patient_id, encounter_id, occurred_on, location, people, content, asks, category,
-			severity, complexity, department_id, owner_id, status, received_at, created_by, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$23) RETURNING id`,
-			c.InstitutionID, c.Number, c.TrackingCode, c.Channel, c.ComplainantName, c.ComplainantRole, sealed, c.PatientID,
-			c.EncounterID, c.OccurredOn, c.Location, c.People, c.Content, c.Asks, c.Category, c.Severity, c.Complexity,
-			c.DepartmentID, c.OwnerID, c.Status, store.Micros(received), c.CreatedBy, store.Micros(now)).Scan(&c.ID)
-		if err != nil {
-			return fmt.Errorf("complaint: store: %w", err)
-		}
-		for _, d := range depts {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO complaint_departments (complaint_id, department_id) VALUES ($1,$2)`, c.ID, d); err != nil {
-				return fmt.Errorf("complaint: store department: %w", err)
-			}
-		}
-		detail := fmt.Sprintf("channel=%s category=%s severity=%s complexity=%s department=%d owner=%d", c.Channel, c.Category,
-			c.Severity, c.Complexity, c.DepartmentID, c.OwnerID)
-		if in.IdempotencyKey != "" {
-			detail += "\n" + idempotencyLine(in.IdempotencyKey, fingerprint(&in))
-		}
-		if err := s.appendEvent(ctx, tx, p, c, "register", "", Registered, detail); err != nil {
-			return err
-		}
-		if err := s.refreshDue(ctx, tx, c, pol); err != nil {
-			return err
-		}
-		if c.Severity == Major {
-			if err := s.alertMajor(ctx, tx, c); err != nil {
-				return err
-			}
-		}
-		if err := s.receipt(ctx, tx, c, in.Contact); err != nil {
-			return err
-		}
-		e := audit.Event(p, "complaint.register", "complaint", c.Number, c.InstitutionID)
-		e.Detail = detail
-		if err := s.audit.Append(ctx, tx, e); err != nil {
-			return err
-		}
-		out, err = s.get(ctx, tx, c.ID)
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.register(ctx, tx, p, in, patientID, encounterID)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// register stores a normalized complaint in tx: its number, event, clocks,
+// alerts, receipt and audit entry, and notes possible duplicates.
+func (s *Service) register(ctx context.Context, tx *sql.Tx, p *access.Principal, in Input, patientID, encounterID int64) (*Complaint, error) {
+	if in.SourceRecordID != 0 {
+		var err error
+		if patientID, encounterID, err = s.sourceRecord(ctx, tx, &in, patientID, encounterID); err != nil {
+			return nil, err
+		}
+	}
+	sealed, err := s.keys.Seal(in.Contact, adContact)
+	if err != nil {
+		return nil, fmt.Errorf("complaint: seal contact: %w", err)
+	}
+	depts, err := s.checkDepartments(ctx, tx, in.InstitutionID, in.DepartmentID, in.OtherDepts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkCategory(ctx, tx, in.InstitutionID, in.Category, ""); err != nil {
+		return nil, err
+	}
+	if err := s.db.SerializeKey(ctx, tx, chainKey(in.InstitutionID)); err != nil {
+		return nil, err
+	}
+	if in.IdempotencyKey != "" { // a retry answers with the first request's complaint
+		var first *Complaint
+		if done, err := s.replay(ctx, tx, p, &in, &first); err != nil || done {
+			return first, err
+		}
+	}
+	owner := p.UserID
+	if owner == 0 { // the platform or an integration: quality owns it
+		if owner, err = s.fallbackOwner(ctx, tx, in.InstitutionID, in.DepartmentID); err != nil {
+			return nil, err
+		}
+	}
+	pol, err := s.cals.Policy(ctx, in.InstitutionID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	received := now
+	if !in.ReceivedAt.IsZero() {
+		if in.ReceivedAt.After(now) || now.Sub(in.ReceivedAt) > 31*24*time.Hour {
+			return nil, errs.Field("received_at", "bad_received_at", "the complaint was received in the last 31 days, not in the future")
+		}
+		received = in.ReceivedAt.UTC().Truncate(time.Microsecond)
+	}
+	var code string
+	if err := tx.QueryRowContext(ctx, `SELECT code FROM institutions WHERE id = $1`, in.InstitutionID).Scan(&code); err != nil {
+		return nil, fmt.Errorf("complaint: institution: %w", err)
+	}
+	// Complaints are never deleted, so the day's count gives the
+	// sequence (the chain lock keeps two registrations apart).
+	prefix := "TS-" + code + "-" + received.In(pol.Loc).Format("20060102") + "-"
+	var count int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM complaints WHERE institution_id = $1 AND number >= $2 AND number < $3`,
+		in.InstitutionID, prefix, prefix+"~").Scan(&count); err != nil {
+		return nil, fmt.Errorf("complaint: number: %w", err)
+	}
+	c := &Complaint{InstitutionID: in.InstitutionID, Number: fmt.Sprintf("%s%04d", prefix, count+1), TrackingCode: newTrackingCode(),
+		Channel: in.Channel, ComplainantName: in.ComplainantName, ComplainantRole: in.ComplainantRole, PatientID: patientID,
+		EncounterID: encounterID, OccurredOn: in.OccurredOn, Location: in.Location, People: in.People, Content: in.Content,
+		Asks: in.Asks, Category: in.Category, Severity: in.Severity, Complexity: in.Complexity, DepartmentID: in.DepartmentID,
+		DepartmentIDs: depts, OwnerID: owner, Status: Registered, ReceivedAt: received, CreatedBy: p.UserID, CreatedAt: now,
+		SourceRecordID: in.SourceRecordID}
+	contactIdx := s.contactIndex(in.Contact)
+	err = tx.QueryRowContext(ctx, `INSERT INTO complaints (institution_id, number, tracking_code, channel, complainant_name,
+		complainant_role, complainant_contact, patient_id, encounter_id, occurred_on, location, people, content, asks, category,
+		severity, complexity, department_id, owner_id, status, received_at, created_by, created_at, updated_at, contact_idx,
+		source_record_id)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$23,$24,$25) RETURNING id`,
+		c.InstitutionID, c.Number, c.TrackingCode, c.Channel, c.ComplainantName, c.ComplainantRole, sealed, c.PatientID,
+		c.EncounterID, c.OccurredOn, c.Location, c.People, c.Content, c.Asks, c.Category, c.Severity, c.Complexity,
+		c.DepartmentID, c.OwnerID, c.Status, store.Micros(received), c.CreatedBy, store.Micros(now), contactIdx,
+		c.SourceRecordID).Scan(&c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("complaint: store: %w", err)
+	}
+	for _, d := range depts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO complaint_departments (complaint_id, department_id) VALUES ($1,$2)`, c.ID, d); err != nil {
+			return nil, fmt.Errorf("complaint: store department: %w", err)
+		}
+	}
+	detail := fmt.Sprintf("channel=%s category=%s severity=%s complexity=%s department=%d owner=%d", c.Channel, c.Category,
+		c.Severity, c.Complexity, c.DepartmentID, c.OwnerID)
+	if c.SourceRecordID != 0 {
+		detail += fmt.Sprintf(" record=%d", c.SourceRecordID)
+	}
+	if in.IdempotencyKey != "" {
+		detail += "\n" + idempotencyLine(in.IdempotencyKey, fingerprint(&in))
+	}
+	if err := s.appendEvent(ctx, tx, p, c, "register", "", Registered, detail); err != nil {
+		return nil, err
+	}
+	if err := s.noteDuplicates(ctx, tx, c, contactIdx); err != nil {
+		return nil, err
+	}
+	if err := s.refreshDue(ctx, tx, c, pol); err != nil {
+		return nil, err
+	}
+	if c.Severity == Major {
+		if err := s.alertMajor(ctx, tx, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.receipt(ctx, tx, c, in.Contact); err != nil {
+		return nil, err
+	}
+	e := audit.Event(p, "complaint.register", "complaint", c.Number, c.InstitutionID)
+	e.Detail = detail
+	if err := s.audit.Append(ctx, tx, e); err != nil {
+		return nil, err
+	}
+	return s.get(ctx, tx, c.ID)
 }
 
 // checkDepartments checks that every department belongs to inst and
@@ -721,7 +755,7 @@ const complaintCols = `c.id, c.institution_id, c.number, c.tracking_code, c.chan
 	c.severity, c.complexity, c.department_id, c.owner_id, c.status, c.received_at, c.paused, c.accepted_at, c.assessed_at,
 	c.plan_at, c.feedback_at, c.closed_at, c.rectified_at, c.archived_at, c.plan, c.compensation, c.return_reason,
 	c.feedback_how, c.feedback, c.satisfaction, c.notice_id, c.escalation, c.accountability, c.created_by, c.created_at,
-	c.updated_at, COALESCE(d.name, ''), COALESCE(u.display_name, '')`
+	c.updated_at, c.merged_into, c.source_record_id, COALESCE(d.name, ''), COALESCE(u.display_name, '')`
 
 const complaintFrom = ` FROM complaints c LEFT JOIN departments d ON d.id = c.department_id LEFT JOIN users u ON u.id = c.owner_id`
 
@@ -733,7 +767,8 @@ func (s *Service) scan(sc interface{ Scan(...any) error }) (*Complaint, error) {
 		&contact, &c.PatientID, &c.EncounterID, &c.OccurredOn, &c.Location, &c.People, &c.Content, &c.Asks, &c.Category,
 		&c.Severity, &c.Complexity, &c.DepartmentID, &c.OwnerID, &c.Status, &rec, &c.Paused, &acc, &ass, &plan, &fb, &closed,
 		&rect, &arch, &c.Plan, &c.Compensation, &c.ReturnReason, &c.FeedbackHow, &c.Feedback, &c.Satisfaction, &c.NoticeID,
-		&c.Escalation, &c.Accountability, &c.CreatedBy, &created, &updated, &c.DeptName, &c.OwnerName); err != nil {
+		&c.Escalation, &c.Accountability, &c.CreatedBy, &created, &updated, &c.MergedInto, &c.SourceRecordID, &c.DeptName,
+		&c.OwnerName); err != nil {
 		return nil, err
 	}
 	c.ReceivedAt, c.AcceptedAt, c.AssessedAt, c.PlanAt = store.Time(rec), store.Time(acc), store.Time(ass), store.Time(plan)
@@ -995,7 +1030,7 @@ func (s *Service) refreshDue(ctx context.Context, tx *sql.Tx, c *Complaint, pol 
 }
 
 func (s *Service) nextDue(ctx context.Context, tx *sql.Tx, c *Complaint, pol calendar.Policy) (int64, error) {
-	if c.Status == Archived || c.Paused {
+	if c.Status == Archived || c.Status == Merged || c.Paused {
 		return 0, nil
 	}
 	sla, err := s.policyFor(ctx, tx, c)
@@ -1012,7 +1047,7 @@ func (s *Service) nextDue(ctx context.Context, tx *sql.Tx, c *Complaint, pol cal
 // nextDueOf is the earliest deadline (micros) among c's milestones that are
 // neither met nor escalated; 0 when there is none or the clock is paused.
 func nextDueOf(pol calendar.Policy, sla *SLAPolicy, c *Complaint, escalated []string) int64 {
-	if c.Status == Archived || c.Paused {
+	if c.Status == Archived || c.Status == Merged || c.Paused {
 		return 0
 	}
 	var next time.Time

@@ -145,7 +145,7 @@ func (s *Service) escalateOne(ctx context.Context, tx *sql.Tx, b *batch, id int6
 	}
 	sla := choose(b.pols, c)
 	n := 0
-	if c.Status != Archived && !c.Paused {
+	if c.Status != Archived && c.Status != Merged && !c.Paused {
 		cl := c.Clock()
 		for _, t := range sla.Targets {
 			if !c.MetAt(t.Milestone).IsZero() || slices.Contains(done, t.Milestone) {

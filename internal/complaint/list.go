@@ -84,7 +84,7 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 	if !slices.Contains(tabs, f.Tab) {
 		return nil, errs.New(errs.Forbidden, "complaint_tab_forbidden", "this list is outside your data scope")
 	}
-	if f.Status != "" && f.Status != "all" && !slices.Contains(Statuses(), f.Status) {
+	if f.Status != "" && f.Status != "all" && f.Status != Merged && !slices.Contains(Statuses(), f.Status) {
 		return nil, errs.Field("status", "bad_status", "unknown status")
 	}
 	if f.Colour != "" && !slices.Contains([]string{Red, Amber, Green, Paused}, f.Colour) {
@@ -101,8 +101,9 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) (*Lis
 	where := []string{"c.institution_id = $1"}
 	switch f.Status {
 	case "":
-		args = append(args, Archived)
-		where = append(where, fmt.Sprintf("c.status <> $%d", len(args)))
+		// Open: neither archived nor merged into another complaint.
+		args = append(args, Archived, Merged)
+		where = append(where, fmt.Sprintf("c.status NOT IN ($%d, $%d)", len(args)-1, len(args)))
 	case "all":
 	default:
 		args = append(args, f.Status)

@@ -32,6 +32,9 @@ type PublicInstitution struct {
 	Code  string
 	Name  string
 	Depts []PublicDept
+	// Office: the hospital has a complaint office, so "I don't know the
+	// department" can be offered.
+	Office bool
 }
 
 // PublicDept is one department on the public form.
@@ -71,7 +74,12 @@ func (s *Service) PublicHospital(ctx context.Context, code string) (*PublicInsti
 		}
 		in.Depts = append(in.Depts, d)
 	}
-	return in, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("complaint: public departments: %w", err)
+	}
+	office, err := s.complaintOffice(ctx, s.db.R(), in.ID)
+	in.Office = office != 0
+	return in, err
 }
 
 // PublicInput is what the website form asks.
@@ -80,6 +88,7 @@ type PublicInput struct {
 	Phone        string // a mainland mobile number: the receipt and the tracking check need it
 	Role         string // patient or relative
 	DepartmentID int64
+	DeptUnknown  bool // "不清楚": the complaint office takes it
 	OccurredOn   string
 	Content      string
 	Asks         string
@@ -109,8 +118,20 @@ func (s *Service) RegisterPublic(ctx context.Context, code string, in PublicInpu
 		return nil, errs.Field("contact", "bad_phone", "give an 11-digit mobile number")
 	case in.Role != "patient" && in.Role != "relative":
 		return nil, errs.Field("complainant_role", "bad_complainant_role", "you are the patient or a relative")
-	case in.DepartmentID == 0:
+	case in.DepartmentID == 0 && !in.DeptUnknown:
 		return nil, errs.Field("department_id", "missing_department", "choose the department")
+	}
+	if in.DeptUnknown {
+		// Nobody has to know the hospital's structure to complain: the
+		// complaint office takes it, and quality owns it as usual.
+		office, err := s.complaintOffice(ctx, s.db.R(), h.ID)
+		if err != nil {
+			return nil, err
+		}
+		if office == 0 {
+			return nil, errs.Field("department_id", "missing_department", "choose the department")
+		}
+		in.DepartmentID = office
 	}
 	c, err := s.Register(ctx, publicActor(), Input{InstitutionID: h.ID, Channel: "website", ComplainantName: in.Name,
 		ComplainantRole: in.Role, Contact: digitsOnly(in.Phone), OccurredOn: in.OccurredOn, Content: in.Content, Asks: in.Asks,
@@ -203,6 +224,15 @@ func (s *Service) Track(ctx context.Context, code, last4 string) (*PublicStatus,
 		return nil, errTrackNotFound()
 	}
 	st := &PublicStatus{TrackingCode: c.TrackingCode, Phase: publicPhase(c.Status), Paused: c.Paused}
+	if c.Status == Merged {
+		// The matter is handled on the complaint it was merged into; its
+		// progress is the complainant's progress.
+		var status string
+		if err := s.db.R().QueryRowContext(ctx, `SELECT status FROM complaints WHERE id = $1`, c.MergedInto).Scan(&status); err != nil {
+			return nil, fmt.Errorf("complaint: track merged: %w", err)
+		}
+		st.Phase = publicPhase(status)
+	}
 	if err := s.db.R().QueryRowContext(ctx, `SELECT name FROM institutions WHERE id = $1`, c.InstitutionID).Scan(&st.Hospital); err != nil {
 		return nil, fmt.Errorf("complaint: institution: %w", err)
 	}

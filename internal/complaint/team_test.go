@@ -35,19 +35,6 @@ func wantParams(t *testing.T, m sentMsg) {
 	}
 }
 
-func (e *env) events(id int64) []string {
-	e.t.Helper()
-	evs, err := e.cs.Events(ctx, e.quality, id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, ev := range evs {
-		out = append(out, ev.Action)
-	}
-	return out
-}
-
 func (e *env) auditCount(action string) int {
 	e.t.Helper()
 	var n int

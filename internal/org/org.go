@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -92,6 +93,10 @@ func New(db *store.DB, au *audit.Service, now func() time.Time, onCreate ...Hook
 
 var codeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
 
+// reservedCodes cannot be institution codes: the public complaint page
+// is /c/{code}, and /c/track beside it is the tracking lookup.
+var reservedCodes = []string{"track"}
+
 func checkName(name string) error {
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return errs.Field("name", "bad_name", "name is required (at most 100 characters)")
@@ -110,6 +115,9 @@ func (s *Service) checkInstitution(ctx context.Context, in *InstitutionInput, se
 	in.Code, in.Name = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name)
 	if !codeRE.MatchString(in.Code) {
 		return errs.Field("code", "bad_code", "code: 1–32 letters, digits, dot, dash or underscore")
+	}
+	if slices.Contains(reservedCodes, strings.ToLower(in.Code)) {
+		return errs.Field("code", "code_reserved", "this code is a word the public pages use; choose another")
 	}
 	if err := checkName(in.Name); err != nil {
 		return err

@@ -43,6 +43,13 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	log     *slog.Logger
+	// writers bounds concurrent write transactions on PostgreSQL to half
+	// the pool. A writer may read through the pool while it holds an
+	// advisory lock (a calendar, a lookup); were every connection held by
+	// writers queued on that lock, the holder would wait for a connection
+	// forever. With at most half the pool writing, each writer always
+	// finds one. SQLite has its own writer connection and needs none.
+	writers chan struct{}
 }
 
 // Options tune Open.
@@ -98,7 +105,7 @@ func openPostgres(dsn string, opt Options) (*DB, error) {
 	pool.SetMaxOpenConns(opt.MaxReaders + 2)
 	pool.SetMaxIdleConns(opt.MaxReaders)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{Dialect: Postgres, write: pool, read: pool}, nil
+	return &DB{Dialect: Postgres, write: pool, read: pool, writers: make(chan struct{}, max(1, (opt.MaxReaders+2)/2))}, nil
 }
 
 func openSQLite(path string, opt Options) (*DB, error) {
@@ -169,6 +176,14 @@ func (db *DB) R() Querier { return db.read }
 // Write runs fn in a read-write transaction and commits when fn returns nil.
 // Use it for every change that must be atomic, audit entry included.
 func (db *DB) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.writers != nil {
+		select {
+		case db.writers <- struct{}{}:
+			defer func() { <-db.writers }()
+		case <-ctx.Done():
+			return fmt.Errorf("store: wait to write: %w", ctx.Err())
+		}
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

@@ -112,6 +112,7 @@ func (u *complaintPublicUI) file(w http.ResponseWriter, r *http.Request, lang st
 	in := complaint.PublicInput{Name: f.Get("name"), Phone: f.Get("phone"), Role: f.Get("role"), OccurredOn: f.Get("occurred_on"),
 		Content: f.Get("content"), Asks: f.Get("asks")}
 	in.DepartmentID, _ = strconv.ParseInt(f.Get("department_id"), 10, 64)
+	in.DeptUnknown = f.Get("department_id") == "unknown" // "不清楚": the complaint office takes it
 	rc, err := u.s.Complaints.RegisterPublic(r.Context(), h.Code, in)
 	if err != nil {
 		e, ok := errs.As(err)

@@ -123,7 +123,7 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	if !slices.Contains(complaint.TabsFor(q.P, inst.ID), st.Tab) {
 		st.Tab = ""
 	}
-	if st.Status != "all" && !slices.Contains(complaint.Statuses(), st.Status) {
+	if st.Status != "all" && st.Status != complaint.Merged && !slices.Contains(complaint.Statuses(), st.Status) {
 		st.Status = ""
 	}
 	if !slices.Contains([]string{complaint.Red, complaint.Amber, complaint.Green, complaint.Paused}, st.Colour) {
@@ -145,7 +145,7 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
-	d := complaintListData{Inst: inst, Insts: insts, View: st, Total: list.Total, Statuses: complaint.Statuses(),
+	d := complaintListData{Inst: inst, Insts: insts, View: st, Total: list.Total, Statuses: append(complaint.Statuses(), complaint.Merged),
 		Colours: []string{complaint.Red, complaint.Amber, complaint.Green, complaint.Paused}, Filtered: st.Status != "" || st.Colour != "",
 		CanNew: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.ThirdParty, access.DeptHead, access.Nurse, access.Doctor,
 			access.Leadership), Notice: s.takeNotice(w, r), Cats: cats}
@@ -193,6 +193,7 @@ type complaintNewData struct {
 	Severities []string
 	F          complaintForm
 	Cats       complaint.CategorySet // the institution's categories; the active ones are offered
+	Intake     *complaintIntakeForm  // duplicates found, the follow-up record it comes from
 }
 
 func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, error) {
@@ -219,6 +220,11 @@ func (s *Server) complaintNew(w http.ResponseWriter, r *http.Request, q *req) er
 	if err != nil {
 		return err
 	}
+	if rec := formID(r, "record"); rec != 0 {
+		if err := s.prefillFromRecord(r, q, d, rec); err != nil {
+			return err
+		}
+	}
 	return s.render(w, r, q, http.StatusOK, "complaint_form", "complaints", d)
 }
 
@@ -235,13 +241,16 @@ func (s *Server) complaintCreate(w http.ResponseWriter, r *http.Request, q *req)
 		ComplainantRole: f.Get("complainant_role"), Contact: f.Get("contact"), VisitNumber: f.Get("visit_number"),
 		OccurredOn: f.Get("occurred_on"), Location: f.Get("location"), People: f.Get("people"), Content: f.Get("content"),
 		Asks: f.Get("asks"), Category: f.Get("category"), Severity: f.Get("severity"), Complexity: f.Get("complexity"),
-		DepartmentID: formID(r, "department_id")}
+		DepartmentID: formID(r, "department_id"), SourceRecordID: formID(r, "source_record_id")}
 	d.F = complaintForm{Input: in, Others: map[int64]bool{}}
 	for _, x := range f["other_depts"] {
 		if id, err := strconv.ParseInt(x, 10, 64); err == nil && id > 0 {
 			in.OtherDepts = append(in.OtherDepts, id)
 			d.F.Others[id] = true
 		}
+	}
+	if done, err := s.checkDuplicatesFirst(w, r, q, d, in); done || err != nil {
+		return err
 	}
 	c, err := s.Complaints.Register(r.Context(), q.P, in)
 	if err != nil {
@@ -285,6 +294,7 @@ type complaintPageData struct {
 	Team       *complaintTeamData    // the investigation card (complaint_team.go)
 	Abnormal   abnormalLinks         // 异常上报 raised from this complaint
 	Cats       complaint.CategorySet // the institution's category names
+	Intake     *complaintIntakePage  // duplicates, merges, the follow-up record it comes from
 }
 
 func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPageData, error) {
@@ -366,6 +376,12 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 			row.Who = s.cat.T(q.Lang, "nt.system")
 		}
 		d.Events = append(d.Events, row)
+	}
+	if v.Status == complaint.Merged {
+		d.Flow = nil // a merged duplicate left the flow; its primary carries on
+	}
+	if d.Intake, err = s.complaintIntakeData(r, q, v); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

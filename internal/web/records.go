@@ -182,6 +182,8 @@ type recordData struct {
 	NPS      []int
 	Notice   string
 	Abnormal abnormalLinks // 异常上报 raised from this record
+	// CanComplain offers "raise complaint" (the complaint room's intake form).
+	CanComplain bool
 }
 
 func (s *Server) recordData(r *http.Request, q *req, id int64) (*recordData, error) {
@@ -194,6 +196,7 @@ func (s *Server) recordData(r *http.Request, q *req, id int64) (*recordData, err
 	d := &recordData{V: v, Name: pii.MaskName(v.PatientName), Who: authorName(names, v.Record), Form: recordForm{v.RecordInput},
 		Channels: followup.Channels(), Effects: followup.Effects(),
 		Sats: []string{followup.Satisfied, followup.Basically, followup.Dissatisfied}}
+	d.CanComplain = s.Complaints != nil && canComplain(q.P)
 	for i := range 11 {
 		d.NPS = append(d.NPS, i)
 	}

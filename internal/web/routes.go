@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	s.abnormalRoutes()
 	s.complaintReportRoutes()
 	s.complaintAdminRoutes()
+	s.complaintIntakeRoutes()
 
 	m.HandleFunc("/", s.public(s.notFound))
 }
