@@ -23,12 +23,18 @@ type sheetAttachment struct {
 	At                   time.Time
 }
 
-// complaintAttachments lists the files kept with a complaint for the
-// sheet. Complaint evidence files do not exist yet; when they do, they
-// are listed here (name, type, size, who added them and when) and both the
-// PDF and the HTML sheet show them.
+// complaintAttachments lists the evidence files kept with a complaint
+// (name, type, size, who added them and when) for the PDF sheet.
 func (s *Server) complaintAttachments(ctx context.Context, p *access.Principal, c *complaint.View) ([]sheetAttachment, error) {
-	return nil, nil
+	team, err := s.Complaints.Team(ctx, p, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sheetAttachment, 0, len(team.Evidence))
+	for _, e := range team.Evidence {
+		out = append(out, sheetAttachment{Name: e.Filename, Kind: e.ContentType, Size: sizeText(e.Size), By: e.Actor, At: e.At})
+	}
+	return out, nil
 }
 
 // sheetPDFName is the file name. The number is letters, digits and

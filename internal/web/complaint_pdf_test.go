@@ -60,6 +60,10 @@ func TestComplaintSheetPDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, number := list.Items[0].ID, list.Items[0].Number
+	shot := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), make([]byte, 64)...)
+	if _, err := e.sv.Complaints.Attach(ctx, q, id, "呼叫铃记录.png", "当晚呼叫铃系统截图", shot); err != nil {
+		t.Fatal(err)
+	}
 	for _, in := range []complaint.ActionInput{
 		{Action: complaint.ActAccept},
 		{Action: complaint.ActAssess, Category: "service_attitude", Severity: complaint.General, Complexity: complaint.Simple},
@@ -124,7 +128,7 @@ func TestComplaintSheetPDF(t *testing.T) {
 	}
 	text := regexp.MustCompile(`\s+`).ReplaceAllString(string(out), " ")
 	for _, s := range []string{"医疗投诉及纠纷处理表", number, "第一医院", "夜间呼叫护士二十分钟无人应答", "希望改进夜班巡视", "约谈当班护士",
-		"夜班增加一名巡视护士", "方案未写整改措施", "电话告知家属调查结果", "处理时限", "处理经过", "附件清单", "无附件", "经办人签字",
+		"夜班增加一名巡视护士", "方案未写整改措施", "电话告知家属调查结果", "处理时限", "处理经过", "附件清单", "呼叫铃记录.png", "image/png", "经办人签字",
 		"科室负责人签字", "质控部门签字", "分管领导签字", "第 1 / "} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the PDF's text lacks %q", s)
