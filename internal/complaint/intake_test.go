@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"suifang/internal/access"
+	"suifang/internal/calendar"
 	"suifang/internal/complaint"
 	"suifang/internal/errs"
 	"suifang/internal/followup"
@@ -120,6 +121,14 @@ func TestDuplicatesWarnedAndMerged(t *testing.T) {
 		}
 		if evs := e.events(first.ID); evs[len(evs)-1] != "merge_in" {
 			t.Errorf("primary's events %v", evs)
+		}
+		// Reports count the event once: the merged duplicate is left out.
+		rep, err := e.cs.Report(ctx, e.quality, first.InstitutionID, complaint.PeriodOf(complaint.Month, calendar.DateOf(e.clk.Now().In(e.loc))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Received != 1 {
+			t.Errorf("month report received %d, want 1 (the primary; its merged duplicate is not counted)", rep.Received)
 		}
 		from, err := e.cs.MergedFrom(ctx, e.quality, first.ID)
 		if err != nil || len(from) != 1 || from[0].Content != nightText2 {

@@ -372,7 +372,8 @@ const reportCols = `c.id, c.channel, c.category, c.severity, c.complexity, c.dep
 func (s *Service) reportRows(ctx context.Context, inst int64, depts []int64, from, to time.Time, withText bool) ([]reported, error) {
 	q := s.db.R()
 	args := []any{inst, store.Micros(from), store.Micros(to)}
-	rng := `c.institution_id = $1 AND c.received_at >= $2 AND c.received_at < $3`
+	// A duplicate merged into another complaint is counted once, as its primary.
+	rng := `c.institution_id = $1 AND c.received_at >= $2 AND c.received_at < $3 AND c.status <> '` + Merged + `'`
 	where := rng
 	if len(depts) > 0 {
 		ph := make([]string, len(depts))
