@@ -157,3 +157,42 @@ func TestPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+// TestWritersReadUnderLock: many writers queue on one advisory lock and the
+// holder reads through the pool before it commits, as complaint writers
+// read the calendar. With every connection held by queued writers the
+// holder would wait for a connection forever; DB.Write keeps half the pool
+// free of writers. The timeout turns a deadlock into a failure.
+func TestWritersReadUnderLock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		const writers = 24
+		var wg sync.WaitGroup
+		errc := make(chan error, writers)
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errc <- db.Write(ctx, func(tx *sql.Tx) error {
+					if err := db.SerializeKey(ctx, tx, 42); err != nil {
+						return err
+					}
+					var one int
+					if err := db.R().QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+						return err
+					}
+					time.Sleep(2 * time.Millisecond) // hold the lock while others queue
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Fatalf("writer: %v", err)
+			}
+		}
+	})
+}
