@@ -231,6 +231,9 @@ func (a *App) seedHistory(ctx context.Context, users, depts map[string]int64) er
 	if err := h.seedComplaints(ctx, h1, hist.Complaints, users, depts); err != nil {
 		return err
 	}
+	if err := h.seedInvestigation(ctx, h1, hist.Complaints, hist.Abnormal, users); err != nil {
+		return err
+	}
 	a.Log.Info("demo history created", "days", days, "discharges", rep.New, "tasks", rep.TasksCreated,
 		"records", h.records, "attempts", h.attempts, "import", imported.Round(time.Millisecond),
 		"took", time.Since(began).Round(time.Millisecond))
