@@ -5,6 +5,7 @@ package web
 // charts, a print stylesheet and the Excel workbook.
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"html/template"
@@ -17,14 +18,15 @@ import (
 	"suifang/internal/org"
 )
 
-// cpCategory names a complaint category: the catalog's cp.cat.<code>, else
-// the code itself, because an institution may add categories of its own.
-// Every category the reports show goes through here.
-func (s *Server) cpCategory(lang, code string) string {
-	if s.cat.Has(lang, "cp.cat."+code) || s.cat.Has("zh-CN", "cp.cat."+code) {
-		return s.cat.T(lang, "cp.cat."+code)
+// cpCategories names complaint categories with the institution's own
+// list (custom ones included), so reports and pages agree. Every category
+// the reports show goes through it.
+func (s *Server) cpCategories(ctx context.Context, inst int64, lang string) (func(code string) string, error) {
+	cats, err := s.Complaints.Categories(ctx, inst)
+	if err != nil {
+		return nil, err
 	}
-	return code
+	return func(code string) string { return cats.Name(lang, code) }, nil
 }
 
 // cpPct shows a percentage, or a dash when there was nothing to divide.
@@ -181,6 +183,10 @@ func (s *Server) cpReportPage(r *http.Request, q *req, inst *org.Institution, in
 	if len(insts) > 1 {
 		instParam = inst.ID
 	}
+	catName, err := s.cpCategories(r.Context(), inst.ID, lang)
+	if err != nil {
+		return nil, err
+	}
 	pol, _, err := s.instToday(r.Context(), inst.ID)
 	if err != nil {
 		return nil, err
@@ -243,7 +249,7 @@ func (s *Server) cpReportPage(r *http.Request, q *req, inst *org.Institution, in
 		return out, bars
 	}
 	var catBars, deptBars []bar
-	d.Categories, catBars = rows(rep.ByCategory, func(c complaint.Count) string { return s.cpCategory(lang, c.Key) }, false)
+	d.Categories, catBars = rows(rep.ByCategory, func(c complaint.Count) string { return catName(c.Key) }, false)
 	d.Depts, deptBars = rows(rep.ByDepartment, func(c complaint.Count) string { return c.Name }, true)
 	d.Channels, _ = rows(rep.ByChannel, func(c complaint.Count) string { return s.cat.T(lang, "cp.ch."+c.Key) }, false)
 	d.Severities, _ = rows(rep.BySeverity, func(c complaint.Count) string { return s.cat.T(lang, "cp.sev."+c.Key) }, false)
@@ -254,7 +260,7 @@ func (s *Server) cpReportPage(r *http.Request, q *req, inst *org.Institution, in
 		d.Charts["depts"] = barChart(s.cat.T(lang, "cpr.by_department"), deptBars[:min(len(deptBars), 12)])
 	}
 	if per.Kind == complaint.Quarter {
-		s.cpQuarterData(lang, d, rep)
+		s.cpQuarterData(lang, d, rep, catName)
 	}
 	return d, nil
 }
@@ -294,7 +300,7 @@ func (s *Server) cpReportScope(r *http.Request, q *req, inst *org.Institution, r
 
 // cpQuarterData adds the quarterly analysis: the six months' trend, this
 // quarter against the last, and the recurring causes.
-func (s *Server) cpQuarterData(lang string, d *cpReportData, rep *complaint.Report) {
+func (s *Server) cpQuarterData(lang string, d *cpReportData, rep *complaint.Report, catName func(string) string) {
 	var labels []string
 	received := cpSeries{Name: s.cat.T(lang, "cpr.received"), Class: "s-count"}
 	onTime := cpSeries{Name: s.cat.T(lang, "cpr.on_time_rate"), Class: "s-ontime"}
@@ -341,7 +347,7 @@ func (s *Server) cpQuarterData(lang string, d *cpReportData, rep *complaint.Repo
 		}
 	}
 	for _, c := range rep.TopCauses {
-		d.Causes = append(d.Causes, cpReportCause{Category: s.cpCategory(lang, c.Category), Dept: c.Name, N: c.N})
+		d.Causes = append(d.Causes, cpReportCause{Category: catName(c.Category), Dept: c.Name, N: c.N})
 	}
 	d.Terms = rep.TopTerms
 }
@@ -418,9 +424,13 @@ func (s *Server) complaintReportsXLSX(w http.ResponseWriter, r *http.Request, q 
 		return err
 	}
 	scope := s.cpReportScope(r, q, inst, rep)
+	catName, err := s.cpCategories(r.Context(), inst.ID, q.Lang)
+	if err != nil {
+		return err
+	}
 	data, err := complaint.ReportXLSX(rep, complaint.ReportLabels{
 		T:        func(key string, args ...any) string { return s.cat.T(q.Lang, key, args...) },
-		Category: func(code string) string { return s.cpCategory(q.Lang, code) },
+		Category: catName,
 		Dept:     scope,
 	})
 	if err != nil {

@@ -28,6 +28,12 @@ func TestComplaintReportPages(t *testing.T) {
 	}
 	c1 := reg("fees", "收费窗口等候太久", e.deptA)
 	reg("process", "检查预约等候太久", e.deptB)
+	// A category of the hospital's own is shown by its name, not its code.
+	code, err := e.sv.Complaints.AddCategory(ctx, q, e.h1, complaint.CategoryInput{Code: "parking", NameZh: "停车难", NameEn: "Parking", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg(code, "医院停车场排队一小时", e.deptA)
 	e.clk.Advance(30 * time.Minute)
 	if _, err := e.sv.Complaints.Act(ctx, q, c1.ID, complaint.ActionInput{Action: complaint.ActAccept}); err != nil {
 		t.Fatal(err)
@@ -35,11 +41,11 @@ func TestComplaintReportPages(t *testing.T) {
 
 	c := e.login("quality", adminPW)
 	r := c.get("/complaints/reports")
-	want(t, r, http.StatusOK, "投诉统计", "2026 年 10 月", "2026-10-01 – 2026-10-31", "范围：第一医院 全院", "费用", "骨科",
+	want(t, r, http.StatusOK, "投诉统计", "2026 年 10 月", "2026-10-01 – 2026-10-31", "范围：第一医院 全院", "费用", "停车难", "骨科",
 		`href="/complaints/reports?from=2026-09&amp;period=month"`, `href="/complaints/reports.xlsx?from=2026-10&amp;period=month"`,
 		`<svg class="chart"`, "口径说明")
-	if !strings.Contains(r.body, `<div class="muted">收到投诉</div><div class="big">2</div>`) {
-		t.Errorf("received count not 2: %s", excerpt(r.body))
+	if !strings.Contains(r.body, `<div class="muted">收到投诉</div><div class="big">3</div>`) {
+		t.Errorf("received count not 3: %s", excerpt(r.body))
 	}
 	// The quarter: trend lines, the comparison and the recurring words.
 	r = c.get("/complaints/reports?period=quarter&from=2026-Q4")
@@ -59,7 +65,7 @@ func TestComplaintReportPages(t *testing.T) {
 	u, _ := url.Parse(e.srv.URL)
 	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "en", Path: "/"}})
 	r = c.get("/complaints/reports?period=quarter&from=2026-Q4")
-	want(t, r, http.StatusOK, "Complaint reports", "2026 Q4", "Fees", "Monthly trend", "How the figures are counted")
+	want(t, r, http.StatusOK, "Complaint reports", "2026 Q4", "Fees", "Parking", "Monthly trend", "How the figures are counted")
 	wantNot(t, r, "费用", "[cpr.", "[cp.")
 	// A nurse neither sees the link nor the page.
 	n := e.login("nurseb", adminPW)
