@@ -189,7 +189,6 @@ type complaintNewData struct {
 	Depts      []*org.Department
 	Channels   []string
 	Roles      []string
-	Categories []string
 	Severities []string
 	F          complaintForm
 	Cats       complaint.CategorySet // the institution's categories; the active ones are offered
@@ -210,7 +209,7 @@ func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, e
 		return nil, err
 	}
 	return &complaintNewData{Cats: cats, Inst: inst, Insts: insts, Depts: depts, Channels: complaint.Channels(), Roles: complaint.ComplainantRoles(),
-		Categories: complaint.Categories(), Severities: complaint.Severities(),
+		Severities: complaint.Severities(),
 		F: complaintForm{Input: complaint.Input{Channel: "phone", ComplainantRole: "patient", Category: "other", Severity: complaint.General,
 			Complexity: complaint.Simple}, Others: map[int64]bool{}}}, nil
 }
@@ -283,7 +282,6 @@ type complaintPageData struct {
 	AllDepts   []*org.Department
 	Can        map[string]bool
 	Others     map[int64]bool
-	Categories []string
 	Severities []string
 	Grades     []string
 	Ways       []string
@@ -311,7 +309,7 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	if err != nil {
 		return nil, err
 	}
-	d := &complaintPageData{C: v, Can: map[string]bool{}, Others: map[int64]bool{}, Categories: complaint.Categories(),
+	d := &complaintPageData{C: v, Can: map[string]bool{}, Others: map[int64]bool{},
 		Severities: complaint.Severities(), Grades: complaint.Grades(), Ways: complaint.FeedbackWays()}
 	d.Pill = s.cat.T(q.Lang, "cp.st."+v.Status)
 	if d.Cats, err = s.Complaints.Categories(ctx, v.InstitutionID); err != nil {
