@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,7 +160,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	val := func(v string) pdf.Cell { return pdf.Cell{Text: orDash(v)} }
 	wide := func(v string) pdf.Cell { return pdf.Cell{Text: orDash(v), Span: 3} }
 	depts := strings.Join(d.Depts, "、")
-	class := s.label(lang, "cp.cat.", c.Category) + " · " + s.label(lang, "cp.sev.", c.Severity) + " · " + s.label(lang, "cp.cx.", c.Complexity)
+	class := d.Cats.Name(lang, c.Category) + " · " + s.label(lang, "cp.sev.", c.Severity) + " · " + s.label(lang, "cp.cx.", c.Complexity)
 	policy := ""
 	if c.Policy != nil {
 		policy = c.Policy.Name
@@ -234,6 +235,31 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	}
 	doc.Table(pdf.Table{Widths: []float64{1.2, 1.2, 1.6, 4},
 		Header: []pdf.Cell{{Text: t("cps.decision")}, {Text: t("cps.who")}, {Text: t("cps.when")}, {Text: t("cps.note")}}, Rows: approvals})
+
+	if tm := d.Team; tm != nil && (len(tm.Members)+len(tm.Former)+len(tm.Tasks)+len(tm.Interviews) > 0) {
+		heading("ct.sheet_team")
+		var rows [][]pdf.Cell
+		for _, m := range append(slices.Clone(tm.Members), tm.Former...) {
+			who := m.Name + " · " + t("ct.disc."+m.Discipline)
+			if !m.Active() {
+				who += " · " + t("ct.former")
+			}
+			rows = append(rows, []pdf.Cell{{Text: t("ct.members"), Fill: true}, {Text: who, Span: 3}})
+		}
+		for _, k := range tm.Tasks {
+			what := k.What
+			if k.Result != "" {
+				what += "\n" + t("ct.result") + "：" + k.Result
+			}
+			rows = append(rows, []pdf.Cell{{Text: t("ct.tasks"), Fill: true}, {Text: k.Assignee}, {Text: what},
+				{Text: t("ct.due") + " " + k.Due + "\n" + t("ct.ts."+k.Status)}})
+		}
+		for _, iv := range tm.Interviews {
+			rows = append(rows, []pdf.Cell{{Text: t("ct.interviews"), Fill: true}, {Text: iv.Interviewee + "\n" + iv.IntervieweeRole},
+				{Text: iv.Summary}, {Text: dt(iv.HeldAt) + "\n" + iv.Place}})
+		}
+		doc.Table(pdf.Table{Widths: []float64{1.1, 1.5, 3.8, 1.6}, Size: 9, Rows: rows})
+	}
 
 	heading("cps.history")
 	var hist [][]pdf.Cell

@@ -64,6 +64,22 @@ func TestComplaintSheetPDF(t *testing.T) {
 	if _, err := e.sv.Complaints.Attach(ctx, q, id, "呼叫铃记录.png", "当晚呼叫铃系统截图", shot); err != nil {
 		t.Fatal(err)
 	}
+	quality := e.user("quality").ID
+	m, err := e.sv.Complaints.AddMember(ctx, q, id, quality, "administration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := e.sv.Complaints.AddTask(ctx, q, id, complaint.TaskInput{MemberID: m.ID, What: "调取当晚呼叫铃系统记录"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sv.Complaints.DoneTask(ctx, q, id, task.ID, "呼叫铃响铃 20 分钟后才应答"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sv.Complaints.AddInterview(ctx, q, id, complaint.InterviewInput{Interviewee: "夜班护士甲", Role: "责任护士",
+		HeldAt: "2026-10-09 10:00", Place: "护士站", Summary: "同时处理两名危重患者"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, in := range []complaint.ActionInput{
 		{Action: complaint.ActAccept},
 		{Action: complaint.ActAssess, Category: "service_attitude", Severity: complaint.General, Complexity: complaint.Simple},
@@ -128,7 +144,7 @@ func TestComplaintSheetPDF(t *testing.T) {
 	}
 	text := regexp.MustCompile(`\s+`).ReplaceAllString(string(out), " ")
 	for _, s := range []string{"医疗投诉及纠纷处理表", number, "第一医院", "夜间呼叫护士二十分钟无人应答", "希望改进夜班巡视", "约谈当班护士",
-		"夜班增加一名巡视护士", "方案未写整改措施", "电话告知家属调查结果", "处理时限", "处理经过", "附件清单", "呼叫铃记录.png", "image/png", "经办人签字",
+		"夜班增加一名巡视护士", "方案未写整改措施", "电话告知家属调查结果", "处理时限", "处理经过", "调查组及任务", "质控王 · 行政", "调取当晚呼叫铃系统记录", "呼叫铃响铃 20 分钟后才应答", "夜班护士甲", "附件清单", "呼叫铃记录.png", "image/png", "经办人签字",
 		"科室负责人签字", "质控部门签字", "分管领导签字", "第 1 / "} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the PDF's text lacks %q", s)
