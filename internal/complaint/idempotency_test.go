@@ -37,15 +37,14 @@ func TestRegisterIdempotencyKey(t *testing.T) {
 			t.Fatalf("retry made %s (replayed %t), want %s", again.Number, again.Replayed, first.Number)
 		}
 		// Concurrent retries still make one complaint: the chain lock
-		// serialises the lookup and the insert. Four, not more: Register
-		// reads the calendar from the pool while it holds the chain lock, so
-		// as many writers as the PostgreSQL pool has connections (6 on two
-		// cores) wait on the lock with every connection taken and the
-		// holder never gets its read (seen here with 6).
+		// serialises the lookup and the insert. Twelve, twice the PostgreSQL
+		// pool on two cores: Register reads the calendar through the pool
+		// while it holds the chain lock, which deadlocked at 6 before
+		// store.DB.Write bounded writers to half the pool.
 		in2 := e.phoneComplaint()
 		in2.IdempotencyKey = "race-1"
 		var wg sync.WaitGroup
-		ids := make([]int64, 4)
+		ids := make([]int64, 12)
 		for i := range ids {
 			wg.Go(func() {
 				c, err := e.cs.Register(ctx, tok, in2)
