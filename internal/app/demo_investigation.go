@@ -12,7 +12,7 @@ import (
 )
 
 // seedInvestigation gives the demo's complaints under investigation a
-// team, a task and an interview note, and files two abnormal reports (one
+// team member (刘医生), a task and an interview note, and files two abnormal reports (one
 // taken in charge by the leader, one still waiting), so those pages are not
 // empty on first start. Everything goes through the services at "now".
 func (h *demoHistory) seedInvestigation(ctx context.Context, inst *org.Institution, cs *complaint.Service, ab *abnormal.Service,
@@ -33,15 +33,14 @@ func (h *demoHistory) seedInvestigation(ctx context.Context, inst *org.Instituti
 	}
 	held := h.clk.In(inst.Location()).Add(-2 * time.Hour).Format("2006-01-02 15:04")
 	for _, c := range list.Items {
-		nurse, err := cs.AddMember(ctx, q, c.ID, users["nurse"], "nursing")
+		// The doctor alone: the nurse's and quality's inboxes stay as the
+		// other demo stories leave them.
+		doctor, err := cs.AddMember(ctx, q, c.ID, users["doctor"], "medical")
 		if err != nil {
 			return fmt.Errorf("demo: team of %s: %w", c.Number, err)
 		}
-		if _, err := cs.AddMember(ctx, q, c.ID, users["doctor"], "medical"); err != nil {
-			return fmt.Errorf("demo: team of %s: %w", c.Number, err)
-		}
-		if _, err := cs.AddTask(ctx, q, c.ID, complaint.TaskInput{MemberID: nurse.ID,
-			What: "调取事发当班的护理记录和呼叫铃记录，写明应答经过"}); err != nil {
+		if _, err := cs.AddTask(ctx, q, c.ID, complaint.TaskInput{MemberID: doctor.ID,
+			What: "核对病程记录与医嘱执行情况，写明诊疗经过"}); err != nil {
 			return fmt.Errorf("demo: task on %s: %w", c.Number, err)
 		}
 		if _, err := cs.AddInterview(ctx, q, c.ID, complaint.InterviewInput{Interviewee: "当班护士", Role: "责任护士", HeldAt: held,

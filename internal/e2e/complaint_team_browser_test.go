@@ -103,7 +103,7 @@ func TestBrowserComplaintTeam(t *testing.T) {
 	nurse.open("/complaints")
 	nurse.wantText("我的投诉调查任务", c.Number, "调取当晚呼叫铃记录")
 	nurse.shot("cteam-2-my-tasks.png")
-	if st := nurse.clickNav(`#my-tasks a`); st != http.StatusOK {
+	if st := nurse.clickNav(`#my-tasks a[href^="` + path + `"]`); st != http.StatusOK {
 		t.Fatalf("open from my tasks = %d", st)
 	}
 	if nurse.exists(`#member-form`) || nurse.exists(`#task-form`) {
