@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"suifang/internal/abnormal"
 	"suifang/internal/errs"
@@ -249,15 +248,7 @@ func (s *Server) abnormalData(r *http.Request, q *req, id int64) (*abnormalPageD
 	}
 	names := s.staff(ctx, q.P)
 	for _, e := range evs {
-		row := abnormalEventRow{Event: e, Who: e.Actor, Label: s.cat.T(q.Lang, "ab.ev."+e.Action)}
-		if e.UserID != 0 {
-			if row.Who = names.name(e.UserID); strings.HasPrefix(row.Who, "#") {
-				row.Who = e.Actor
-			}
-		} else {
-			row.Who = s.cat.T(q.Lang, "nt.system")
-		}
-		d.Events = append(d.Events, row)
+		d.Events = append(d.Events, abnormalEventRow{Event: e, Who: names.who(q.Lang, e.UserID, e.Actor), Label: s.cat.T(q.Lang, "ab.ev."+e.Action)})
 	}
 	return d, nil
 }

@@ -24,18 +24,17 @@ type sheetAttachment struct {
 	At                   time.Time
 }
 
-// complaintAttachments lists the evidence files kept with a complaint
+// sheetAttachments lists the evidence files the page data already holds
 // (name, type, size, who added them and when) for the PDF sheet.
-func (s *Server) complaintAttachments(ctx context.Context, p *access.Principal, c *complaint.View) ([]sheetAttachment, error) {
-	team, err := s.Complaints.Team(ctx, p, c.ID)
-	if err != nil {
-		return nil, err
+func sheetAttachments(d *complaintPageData) []sheetAttachment {
+	if d.Team == nil {
+		return nil
 	}
-	out := make([]sheetAttachment, 0, len(team.Evidence))
-	for _, e := range team.Evidence {
-		out = append(out, sheetAttachment{Name: e.Filename, Kind: e.ContentType, Size: sizeText(e.Size), By: e.Actor, At: e.At})
+	out := make([]sheetAttachment, 0, len(d.Team.Files))
+	for _, f := range d.Team.Files {
+		out = append(out, sheetAttachment{Name: f.Filename, Kind: f.ContentType, Size: f.Size, By: f.Actor, At: f.At})
 	}
-	return out, nil
+	return out
 }
 
 // sheetPDFName is the file name. The number is letters, digits and
@@ -59,10 +58,7 @@ func (s *Server) complaintSheetPDF(w http.ResponseWriter, r *http.Request, q *re
 	if err != nil {
 		return err
 	}
-	atts, err := s.complaintAttachments(r.Context(), q.P, d.C)
-	if err != nil {
-		return err
-	}
+	atts := sheetAttachments(d)
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now

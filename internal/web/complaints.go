@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"suifang/internal/abnormal"
@@ -365,15 +364,7 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	d.Abnormal = s.abnormalLinksOf(r, q, abnormal.FromComplaint, id)
 	names := s.staff(ctx, q.P)
 	for _, e := range evs {
-		row := complaintEventRow{Event: e, Who: e.Actor, Label: s.cat.T(q.Lang, "cp.ev."+e.Action)}
-		if e.UserID != 0 {
-			if row.Who = names.name(e.UserID); strings.HasPrefix(row.Who, "#") {
-				row.Who = e.Actor
-			}
-		} else {
-			row.Who = s.cat.T(q.Lang, "nt.system")
-		}
-		d.Events = append(d.Events, row)
+		d.Events = append(d.Events, complaintEventRow{Event: e, Who: names.who(q.Lang, e.UserID, e.Actor), Label: s.cat.T(q.Lang, "cp.ev."+e.Action)})
 	}
 	if v.Status == complaint.Merged {
 		d.Flow = nil // a merged duplicate left the flow; its primary carries on

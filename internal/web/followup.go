@@ -281,6 +281,19 @@ func (n *staffNames) name(id int64) string {
 	return v
 }
 
+// who names the author of a history event: the person's display name as
+// far as the caller may see accounts, else the account name the event
+// recorded; no user at all is the system.
+func (n *staffNames) who(lang string, userID int64, actor string) string {
+	if userID == 0 {
+		return n.s.cat.T(lang, "nt.system")
+	}
+	if v := n.name(userID); !strings.HasPrefix(v, "#") {
+		return v
+	}
+	return actor
+}
+
 // taskRow is one line of the worklist.
 type taskRow struct {
 	*followup.Task
