@@ -28,6 +28,7 @@ import (
 	"golang.org/x/text/width"
 
 	"suifang/internal/calendar"
+	"suifang/internal/pii"
 )
 
 // tblZone is the zone of times written without one: China Standard Time.
@@ -925,55 +926,36 @@ func tblAppendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-// gb11643Weights are the GB 11643-1999 check-digit weights.
-var gb11643Weights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-// gb11643CheckDigit computes the 18th character for 17 digits.
-func gb11643CheckDigit(first17 string) byte {
-	sum := 0
-	for i := 0; i < 17; i++ {
-		sum += int(first17[i]-'0') * gb11643Weights[i]
-	}
-	return "10X98765432"[sum%11]
-}
-
 // gb11643Parse validates a resident ID number (18 characters with check
-// digit, or the old 15 digits) and returns it normalised (upper-case X)
-// with the birth date and sex it encodes.
+// digit, or the old 15 digits) with the one validator every path shares
+// (pii.ValidateNationalID, so intake never accepts what the archive later
+// refuses) and returns it normalised (upper-case X) with the birth date and
+// sex it encodes. The messages are bilingual for the import report.
 func gb11643Parse(id string) (string, calendar.Date, Sex, error) {
 	id = strings.ToUpper(strings.TrimSpace(tblNarrow(id)))
-	allDigits := func(s string) bool {
-		for i := 0; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return false
-			}
+	info, err := pii.ValidateNationalID(id)
+	if err != nil {
+		var ne *pii.NationalIDError
+		kind := pii.IDWrongLength
+		if errors.As(err, &ne) {
+			kind = ne.Kind
 		}
-		return true
-	}
-	var birth, seq string
-	switch {
-	case len(id) == 18 && allDigits(id[:17]) && (allDigits(id[17:]) || id[17] == 'X'):
-		if gb11643CheckDigit(id[:17]) != id[17] {
+		switch kind {
+		case pii.IDBadChecksum:
 			return "", calendar.Date{}, "", errors.New("身份证号校验位错误 / GB 11643 check digit mismatch")
+		case pii.IDBadBirthDate:
+			return "", calendar.Date{}, "", errors.New("身份证号中的出生日期不存在 / ID number encodes no valid birth date")
+		case pii.IDBadCharacter:
+			return "", calendar.Date{}, "", errors.New("身份证号只能由数字和末位 X 组成 / ID number must be digits, with X allowed last")
+		default:
+			return "", calendar.Date{}, "", fmt.Errorf("身份证号应为 18 位（或 15 位旧号）/ ID number must have 18 characters (or 15 digits), got %d", utf8.RuneCountInString(id))
 		}
-		birth, seq = id[6:14], id[14:17]
-	case len(id) == 15 && allDigits(id):
-		birth, seq = "19"+id[6:12], id[12:15]
-	default:
-		return "", calendar.Date{}, "", fmt.Errorf("身份证号应为 18 位（或 15 位旧号）/ ID number must have 18 characters (or 15 digits), got %d", utf8.RuneCountInString(id))
-	}
-	y, _ := strconv.Atoi(birth[0:4])
-	m, _ := strconv.Atoi(birth[4:6])
-	d, _ := strconv.Atoi(birth[6:8])
-	bd := calendar.Date{Year: y, Month: time.Month(m), Day: d}
-	if !bd.Valid() || y < 1850 {
-		return "", calendar.Date{}, "", errors.New("身份证号中的出生日期不存在 / ID number encodes no valid birth date")
 	}
 	sex := Female
-	if (seq[2]-'0')%2 == 1 {
+	if info.Male {
 		sex = Male
 	}
-	return id, bd, sex, nil
+	return id, calendar.DateOf(info.Birth), sex, nil
 }
 
 // tblIsICD10 reports whether s looks like an ICD-10 code, including the

@@ -13,15 +13,29 @@ const ErrInvalidNationalID Error = "invalid national ID number"
 // problem ("wrong length ...", "invalid character at position N",
 // "invalid birth date", "checksum mismatch: expected X") and never
 // contains the ID number itself, so it can be shown to users and logged.
-type NationalIDError struct{ Reason string }
+type NationalIDError struct {
+	Kind   IDProblem // what is wrong, for callers that word it themselves
+	Reason string
+}
+
+// IDProblem names what is wrong with a national ID number.
+type IDProblem int
+
+// The problems ValidateNationalID reports.
+const (
+	IDWrongLength IDProblem = iota + 1
+	IDBadCharacter
+	IDBadBirthDate
+	IDBadChecksum
+)
 
 func (e *NationalIDError) Error() string { return e.Reason }
 
 // Is makes errors.Is(err, ErrInvalidNationalID) true.
 func (e *NationalIDError) Is(target error) bool { return target == ErrInvalidNationalID }
 
-func idErr(format string, args ...any) error {
-	return &NationalIDError{Reason: fmt.Sprintf(format, args...)}
+func idErr(kind IDProblem, format string, args ...any) error {
+	return &NationalIDError{Kind: kind, Reason: fmt.Sprintf(format, args...)}
 }
 
 // IDInfo is what a citizen ID number says about its holder.
@@ -60,34 +74,34 @@ func ValidateNationalID(s string) (IDInfo, error) {
 	case 18:
 		for i := range 17 {
 			if !isASCIIDigit(s[i]) {
-				return IDInfo{}, idErr("invalid character at position %d", i+1)
+				return IDInfo{}, idErr(IDBadCharacter, "invalid character at position %d", i+1)
 			}
 		}
 		if c := s[17]; !isASCIIDigit(c) && c != 'X' && c != 'x' {
-			return IDInfo{}, idErr("invalid character at position 18")
+			return IDInfo{}, idErr(IDBadCharacter, "invalid character at position 18")
 		}
 		birth, ok := parseBirth(atoi(s[6:10]), atoi(s[10:12]), atoi(s[12:14]))
 		if !ok {
-			return IDInfo{}, idErr("invalid birth date")
+			return IDInfo{}, idErr(IDBadBirthDate, "invalid birth date")
 		}
 		want := idCheckChar(s[:17])
 		if got := upperX(s[17]); got != want {
-			return IDInfo{}, idErr("checksum mismatch: expected %c", want)
+			return IDInfo{}, idErr(IDBadChecksum, "checksum mismatch: expected %c", want)
 		}
 		return IDInfo{Region: s[:6], Birth: birth, Male: (s[16]-'0')%2 == 1}, nil
 	case 15:
 		for i := range 15 {
 			if !isASCIIDigit(s[i]) {
-				return IDInfo{}, idErr("invalid character at position %d", i+1)
+				return IDInfo{}, idErr(IDBadCharacter, "invalid character at position %d", i+1)
 			}
 		}
 		birth, ok := parseBirth(1900+atoi(s[6:8]), atoi(s[8:10]), atoi(s[10:12]))
 		if !ok {
-			return IDInfo{}, idErr("invalid birth date")
+			return IDInfo{}, idErr(IDBadBirthDate, "invalid birth date")
 		}
 		return IDInfo{Region: s[:6], Birth: birth, Male: (s[14]-'0')%2 == 1}, nil
 	default:
-		return IDInfo{}, idErr("wrong length: %d characters, want 18 (or 15 for a pre-1999 number)", len(s))
+		return IDInfo{}, idErr(IDWrongLength, "wrong length: %d characters, want 18 (or 15 for a pre-1999 number)", len(s))
 	}
 }
 
