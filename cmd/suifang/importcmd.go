@@ -36,6 +36,10 @@ with its reason; all good rows are kept.`)
 		return err
 	}
 	defer a.Close()
+	// An earlier import killed part-way is reported as interrupted, not running.
+	if _, err := a.Importer.MarkInterrupted(ctx); err != nil {
+		return err
+	}
 	rejected := 0
 	for _, path := range fs.Args() {
 		f, err := os.Open(path)

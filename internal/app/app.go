@@ -244,6 +244,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// markInterruptedImports ends imports whose process died mid-file.
+func (a *App) markInterruptedImports(ctx context.Context) {
+	if n, err := a.Importer.MarkInterrupted(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("mark interrupted imports", "err", err)
+	} else if n > 0 {
+		a.Log.Warn("imports interrupted by a stopped process", "batches", n)
+	}
+}
+
 // startWorkers launches the periodic housekeeping jobs and the outbox.
 func (a *App) startWorkers(ctx context.Context) {
 	a.bg.Go(func() { a.Notify.Run(ctx) })
@@ -284,11 +293,13 @@ func (a *App) startWorkers(ctx context.Context) {
 		defer a.bg.Done()
 		t := time.NewTicker(5 * time.Minute)
 		defer t.Stop()
+		a.markInterruptedImports(ctx) // a restart after a crash shows it at once
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				a.markInterruptedImports(ctx)
 				if n, err := a.Auth.PurgeSessions(ctx); err != nil {
 					a.Log.Error("purge sessions", "err", err)
 				} else if n > 0 {

@@ -22,7 +22,7 @@ type Batch struct {
 	UserID        int64
 	Filename      string
 	Format        string
-	Status        string // running, done, failed
+	Status        string // running, done, failed, interrupted
 	StartedAt     time.Time
 	FinishedAt    time.Time
 	Messages      int
@@ -32,6 +32,33 @@ type Batch struct {
 	TasksCreated  int
 	Rejects       int
 	Skipped       int
+}
+
+// StaleAfter is how long a running import may go without committing a
+// batch before it is taken for dead. A batch of 2,000 messages commits in
+// about a second; ten minutes leaves room for a slow disk and a long lock
+// wait without calling a live import dead.
+const StaleAfter = 10 * time.Minute
+
+// MarkInterrupted ends the imports that are still 'running' but have not
+// committed a batch for StaleAfter: their process was killed or lost its
+// database. What they committed stays; the report says the file stopped
+// part-way, so the user knows to import it again (imports are idempotent).
+// It is safe on several instances at once: a live import beats more often
+// than StaleAfter. It returns how many batches it marked.
+func (s *Service) MarkInterrupted(ctx context.Context) (int, error) {
+	now := s.now()
+	var n int64
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE import_batches SET status = 'interrupted', finished_at = $1
+			WHERE status = 'running' AND heartbeat_at < $2`, store.Micros(now), store.Micros(now.Add(-StaleAfter)))
+		if err != nil {
+			return fmt.Errorf("importer: mark interrupted imports: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // Unchanged is the number of usable messages that changed nothing.

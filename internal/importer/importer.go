@@ -237,8 +237,9 @@ type run struct {
 
 func (im *run) begin(ctx context.Context) error {
 	return im.s.db.Write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO import_batches (user_id, filename, format, started_at, status)
-			VALUES ($1,$2,$3,$4,'running') RETURNING id`, im.p.UserID, im.opt.Filename, im.opt.Format, store.Micros(im.s.now())).Scan(&im.rep.BatchID)
+		now := store.Micros(im.s.now())
+		err := tx.QueryRowContext(ctx, `INSERT INTO import_batches (user_id, filename, format, started_at, heartbeat_at, status)
+			VALUES ($1,$2,$3,$4,$4,'running') RETURNING id`, im.p.UserID, im.opt.Filename, im.opt.Format, now).Scan(&im.rep.BatchID)
 		if err != nil {
 			return fmt.Errorf("importer: start batch: %w", err)
 		}
@@ -378,6 +379,11 @@ func (im *run) flush(ctx context.Context) error {
 		routes[i] = rt
 	}
 	err := im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
+		// The heartbeat commits with the batch: a killed import stops beating.
+		if _, err := sqlTx.ExecContext(ctx, `UPDATE import_batches SET heartbeat_at = $1 WHERE id = $2`,
+			store.Micros(im.s.now()), im.rep.BatchID); err != nil {
+			return fmt.Errorf("importer: heartbeat: %w", err)
+		}
 		tx := im.s.db.Stmts(sqlTx) // each statement compiled once, not per row
 		// New patients' new stays go in multi-row statements (patient.Bulk);
 		// anything else through Apply, after the institution's pending rows

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -452,6 +453,100 @@ func TestImporterStreamBatches(t *testing.T) {
 		}
 		if len(progress) != 3 || progress[2] != 7 {
 			t.Errorf("progress %v, want three batches ending at 7", progress)
+		}
+	})
+}
+
+// TestImporterMarksKilledImportsInterrupted: an import whose process dies
+// mid-file stays 'running' for ever unless something notices it stopped
+// beating. A live import on another instance must not be taken for dead.
+func TestImporterMarksKilledImportsInterrupted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e, _ := setup(t, db, "H1")
+		at := time.Date(2026, 9, 30, 1, 30, 0, 0, time.UTC)
+		msg := func(v string) intake.Message {
+			return intake.Message{Source: "gen " + v, Line: 1, Event: intake.Discharge,
+				Patient:   intake.Patient{MRN: "M" + v, Name: "患者" + v},
+				Encounter: intake.Encounter{VisitNumber: "V" + v, DepartmentCode: "0301", WardCode: "W05", DischargedAt: at}}
+		}
+		status := func(id int64) string {
+			var s string
+			if err := db.R().QueryRowContext(ctx, `SELECT status FROM import_batches WHERE id = $1`, id).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+
+		// A finished import, for contrast.
+		done := e.importCSV(sysadmin(), header+row("H1", "M0", "V0", "李建国", "2026-09-30 09:30"), importer.Options{})
+
+		// The killed one: its goroutine ends after the first batch committed,
+		// without returning, as a SIGKILL would leave it.
+		var killed *importer.Report
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			killed, _ = e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "big.csv", BatchSize: 2,
+				Progress: func(int) {}}, func(s intake.Sink) error {
+				for _, v := range []string{"A", "B", "C"} {
+					if err := s.Message(msg(v)); err != nil {
+						return err
+					}
+				}
+				runtime.Goexit()
+				return nil
+			})
+		}()
+		<-finished
+		if killed != nil {
+			t.Fatal("the killed import returned")
+		}
+		var killedID int64
+		if err := db.R().QueryRowContext(ctx, `SELECT MAX(id) FROM import_batches`).Scan(&killedID); err != nil {
+			t.Fatal(err)
+		}
+		if s := status(killedID); s != "running" {
+			t.Fatalf("killed import status %q before the sweep, want running", s)
+		}
+
+		// Not yet stale.
+		e.clk.Advance(importer.StaleAfter / 2)
+		if n, err := e.imp.MarkInterrupted(ctx); err != nil || n != 0 {
+			t.Fatalf("early sweep marked %d, %v", n, err)
+		}
+
+		// A live import that runs longer than StaleAfter in all: each batch
+		// it commits beats, so a sweep in its middle leaves it alone.
+		live, err := e.imp.ImportStream(ctx, sysadmin(), importer.Options{Filename: "live.csv", BatchSize: 1}, func(s intake.Sink) error {
+			if err := s.Message(msg("D")); err != nil {
+				return err
+			}
+			e.clk.Advance(importer.StaleAfter + time.Minute)
+			if err := s.Message(msg("E")); err != nil {
+				return err
+			}
+			// The killed import has now been silent for over 1.5 × StaleAfter.
+			n, err := e.imp.MarkInterrupted(ctx)
+			if err != nil || n != 1 {
+				t.Errorf("sweep during the live import marked %d, %v; want only the killed one", n, err)
+			}
+			return nil
+		})
+		if err != nil || live.New != 2 {
+			t.Fatalf("live import: %+v %v", live, err)
+		}
+		if s := status(killedID); s != "interrupted" {
+			t.Errorf("killed import status %q, want interrupted", s)
+		}
+		if s := status(live.BatchID); s != "done" {
+			t.Errorf("live import status %q, want done", s)
+		}
+		if s := status(done.BatchID); s != "done" {
+			t.Errorf("finished import status %q, want done", s)
+		}
+		// What the killed import committed stays: its first batch (A, B).
+		if n := e.count(`SELECT COUNT(*) FROM encounters WHERE visit_number IN ('VA','VB','VC')`); n != 2 {
+			t.Errorf("%d of the killed import's stays kept, want its first batch of 2", n)
 		}
 	})
 }
