@@ -1,9 +1,6 @@
 package api
 
 import (
-	"context"
-	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,11 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"suifang/internal/calendar/caldb"
-	"suifang/internal/followup"
-	"suifang/internal/importer"
-	"suifang/internal/patient"
-	"suifang/internal/pii"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
@@ -27,30 +19,9 @@ import (
 func newCoreEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	e := newEnv(t, db, nil)
-	ctx := context.Background()
-	cal := caldb.New(db, e.deps.Audit, e.deps.Org, testNow)
-	if err := db.Write(ctx, func(tx *sql.Tx) error {
-		for _, inst := range []int64{e.h1, e.h2} {
-			if err := cal.SeedInstitution(ctx, tx, inst); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := pii.ParseKeyring("t1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	index, err := pii.NewIndexer([]byte("fedcba9876543210fedcba9876543210"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pats := patient.New(db, e.deps.Audit, keys, index, testNow)
-	fu := followup.New(db, e.deps.Audit, pats, testNow, nil, followup.DefaultPolicy(), nil)
-	e.deps.Patients, e.deps.Followup, e.deps.CalDB, e.deps.Now = pats, fu, cal, testNow
-	e.deps.Importer = importer.New(db, e.deps.Audit, e.deps.Org, cal, pats, fu, testNow, nil)
+	k := e.kit
+	e.deps.Patients, e.deps.Followup, e.deps.CalDB, e.deps.Now = k.Patients, k.Followup, k.Calendar, testNow
+	e.deps.Importer = k.Importer
 	e.h = New(e.deps)
 	return e
 }

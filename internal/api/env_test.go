@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"suifang/internal/access"
-	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/org"
 	"suifang/internal/store"
+	"suifang/internal/testkit"
 )
 
 // env is a populated database with two hospitals, H1 (five departments) and
@@ -33,6 +33,7 @@ type env struct {
 	tok1    string // H1
 	tok2    string // H2
 	revoked string // H1, revoked
+	kit     *testkit.Env
 }
 
 type syncBuffer struct {
@@ -57,25 +58,13 @@ func testNow() time.Time { return time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC) }
 func newEnv(t testing.TB, db *store.DB, cal CalendarAPI) *env {
 	t.Helper()
 	ctx := context.Background()
-	au := audit.New(db, testNow)
-	pol := auth.DefaultPolicy()
-	pol.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
-	as, err := auth.New(db, au, testNow, pol, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	og := org.New(db, au, testNow)
+	k := testkit.New(t, db, testkit.Options{Start: testNow()})
+	as, og, au := k.Auth, k.Org, k.Audit
 	sys := access.System()
-	e := &env{t: t, logs: &syncBuffer{}}
-	must := func(id int64, err error) int64 {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	e.h1 = must(og.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H1", Name: "第一医院", Kind: org.KindHospital}))
-	e.h2 = must(og.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H2", Name: "第二医院", Kind: org.KindHospital}))
+	e := &env{t: t, logs: &syncBuffer{}, kit: k}
+	must := testkit.Must(t)
+	e.h1 = k.Institution(t, "H1", "第一医院")
+	e.h2 = k.Institution(t, "H2", "第二医院")
 	// Codes deliberately out of id order: pagination is by id, not code.
 	for i, code := range []string{"ZZ", "CARD", "NEUR", "ER", "ADM"} {
 		in := org.DepartmentInput{InstitutionID: e.h1, Code: code, Name: "科室" + code, Kind: org.DeptClinical}
@@ -85,7 +74,7 @@ func newEnv(t testing.TB, db *store.DB, cal CalendarAPI) *env {
 		}
 		e.h1Depts = append(e.h1Depts, must(og.CreateDepartment(ctx, sys, in)))
 	}
-	e.h2Dept = must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h2, Code: "CARD", Name: "心内科"}))
+	e.h2Dept = k.Department(t, e.h2, "CARD", "心内科", "")
 
 	uid := must(as.CreateUser(ctx, sys, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: "Adm1n-Passw0rd!",
 		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}, Active: true}))

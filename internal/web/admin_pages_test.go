@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,12 +18,11 @@ import (
 	"time"
 
 	"suifang/internal/access"
-	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
-	"suifang/internal/org"
 	"suifang/internal/store/storetest"
+	"suifang/internal/testkit"
 )
 
 // pageNow is Friday 2026-10-09 14:00 in Beijing, an adjusted working day
@@ -45,36 +43,15 @@ type pageEnv struct {
 
 func newPageEnv(t *testing.T) *pageEnv {
 	t.Helper()
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	au := audit.New(db, pageNow)
-	var cal *caldb.Service
-	og := org.New(db, au, pageNow, func(ctx context.Context, tx *sql.Tx, id int64) error {
-		return cal.SeedInstitution(ctx, tx, id)
-	})
-	cal = caldb.New(db, au, og, pageNow)
-	pol := auth.DefaultPolicy()
-	pol.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
-	as, err := auth.New(db, au, pageNow, pol, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &pageEnv{t: t, auth: as, cal: cal}
-	sys := access.System()
-	must := func(id int64, err error) int64 {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	e.h1 = must(og.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H1", Name: "第一医院", Kind: org.KindHospital}))
-	e.h2 = must(og.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H2", Name: "第二医院", Kind: org.KindHospital}))
-	e.deptA = must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "CARD", Name: "心内科"}))
-	e.deptB = must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "ORTH", Name: "骨科"}))
-	e.adminID = must(as.CreateUser(ctx, sys, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: adminPW,
-		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}, Active: true}))
-	s, err := New(Deps{Auth: as, Org: og, Audit: au, Calendar: cal, Log: slog.New(slog.DiscardHandler),
+	k := testkit.New(t, storetest.SQLite(t), testkit.Options{Start: pageNow()})
+	e := &pageEnv{t: t, auth: k.Auth, cal: k.Calendar}
+	e.h1 = k.Institution(t, "H1", "第一医院")
+	e.h2 = k.Institution(t, "H2", "第二医院")
+	e.deptA = k.Department(t, e.h1, "CARD", "心内科", "")
+	e.deptB = k.Department(t, e.h1, "ORTH", "骨科", "")
+	e.adminID = k.User(t, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: adminPW,
+		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}})
+	s, err := New(Deps{Auth: k.Auth, Org: k.Org, Audit: k.Audit, Calendar: k.Calendar, Log: slog.New(slog.DiscardHandler),
 		Now: pageNow, Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,15 +20,10 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
-	"suifang/internal/calendar/caldb"
-	"suifang/internal/core"
 	"suifang/internal/followup"
-	"suifang/internal/importer"
-	"suifang/internal/notice"
 	"suifang/internal/org"
-	"suifang/internal/patient"
-	"suifang/internal/pii"
 	"suifang/internal/store/storetest"
+	"suifang/internal/testkit"
 )
 
 // fuEnv is a page environment with the follow-up services wired the way
@@ -47,64 +39,22 @@ type fuEnv struct {
 
 func newFollowupEnv(t *testing.T) *fuEnv {
 	t.Helper()
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	au := audit.New(db, pageNow)
-	var cal *caldb.Service
-	var fu *followup.Service
-	og := org.New(db, au, pageNow, func(ctx context.Context, tx *sql.Tx, id int64) error {
-		if err := cal.SeedInstitution(ctx, tx, id); err != nil {
-			return err
-		}
-		return fu.SeedInstitution(ctx, tx, id)
-	})
-	cal = caldb.New(db, au, og, pageNow)
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	keys, err := pii.ParseKeyring("t1:" + base64.StdEncoding.EncodeToString(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rand.Read(secret)
-	index, err := pii.NewIndexer(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pats := patient.New(db, au, keys, index, pageNow)
-	fu = followup.New(db, au, pats, pageNow, slog.New(slog.DiscardHandler), followup.DefaultPolicy(), nil)
-	imp := importer.New(db, au, og, cal, pats, fu, pageNow, slog.New(slog.DiscardHandler))
-	pol := auth.DefaultPolicy()
-	pol.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
-	as, err := auth.New(db, au, pageNow, pol, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &fuEnv{pageEnv: &pageEnv{t: t, auth: as, cal: cal}, audit: au, fu: fu}
-	sys := access.System()
-	must := func(id int64, err error) int64 {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	e.h1 = must(og.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H1", Name: "第一医院", Kind: org.KindHospital}))
-	e.h2 = must(og.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H2", Name: "第二医院", Kind: org.KindHospital}))
-	e.cardio = must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "0301", Name: "心血管内科", Kind: org.DeptClinical}))
-	e.ward = must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "W05", Name: "心内一病区", Kind: org.DeptWard}))
-	must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "0502", Name: "内分泌科", Kind: org.DeptClinical}))
-	must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "W12", Name: "内分泌病区", Kind: org.DeptWard}))
-	e.adminID = must(as.CreateUser(ctx, sys, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: adminPW,
-		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}, Active: true}))
-	e.nurseID = must(as.CreateUser(ctx, sys, auth.UserInput{Username: "nurse", DisplayName: "周护士", Password: adminPW,
-		HomeInstitutionID: e.h1, Roles: []access.Role{access.Nurse}, Grants: []access.Grant{{InstitutionID: e.h1, DepartmentID: e.ward}},
-		Active: true}))
-	must(as.CreateUser(ctx, sys, auth.UserInput{Username: "agent", DisplayName: "赵随访", Password: adminPW,
-		HomeInstitutionID: e.h1, Roles: []access.Role{access.Agent}, Grants: []access.Grant{{InstitutionID: e.h1}}, Active: true}))
-	nt := notice.New(db, au, cal, nil, pageNow, nil)
-	fu.SetCaseHook(core.NoticeCaseHook(nt))
-	s, err := New(Deps{Auth: as, Org: og, Audit: au, Calendar: cal, Patients: pats, Followup: fu, Importer: imp, Notices: nt,
-		Log: slog.New(slog.DiscardHandler), Now: pageNow, Version: "test"})
+	k := testkit.New(t, storetest.SQLite(t), testkit.Options{Start: pageNow()})
+	e := &fuEnv{pageEnv: &pageEnv{t: t, auth: k.Auth, cal: k.Calendar}, audit: k.Audit, fu: k.Followup}
+	e.h1 = k.Institution(t, "H1", "第一医院")
+	e.h2 = k.Institution(t, "H2", "第二医院")
+	e.cardio = k.Department(t, e.h1, "0301", "心血管内科", org.DeptClinical)
+	e.ward = k.Department(t, e.h1, "W05", "心内一病区", org.DeptWard)
+	k.Department(t, e.h1, "0502", "内分泌科", org.DeptClinical)
+	k.Department(t, e.h1, "W12", "内分泌病区", org.DeptWard)
+	e.adminID = k.User(t, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: adminPW,
+		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}})
+	e.nurseID = k.User(t, auth.UserInput{Username: "nurse", DisplayName: "周护士", Password: adminPW,
+		HomeInstitutionID: e.h1, Roles: []access.Role{access.Nurse}, Grants: []access.Grant{{InstitutionID: e.h1, DepartmentID: e.ward}}})
+	k.User(t, auth.UserInput{Username: "agent", DisplayName: "赵随访", Password: adminPW,
+		HomeInstitutionID: e.h1, Roles: []access.Role{access.Agent}, Grants: []access.Grant{{InstitutionID: e.h1}}})
+	s, err := New(Deps{Auth: k.Auth, Org: k.Org, Audit: k.Audit, Calendar: k.Calendar, Patients: k.Patients, Followup: k.Followup,
+		Importer: k.Importer, Notices: k.Notices, Log: slog.New(slog.DiscardHandler), Now: pageNow, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
