@@ -18,25 +18,22 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"suifang/internal/access"
-	"suifang/internal/audit"
 	"suifang/internal/calendar"
-	"suifang/internal/calendar/caldb"
+	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/gen"
 	"suifang/internal/importer"
 	"suifang/internal/intake"
 	"suifang/internal/org"
-	"suifang/internal/patient"
-	"suifang/internal/pii"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
+	"suifang/internal/testkit"
 )
 
 const benchBatch = 2000
@@ -84,28 +81,8 @@ func benchOrg(b *testing.B, o *org.Service) int64 {
 
 // benchImporter wires the services as app.Open does, on the real clock.
 func benchImporter(b *testing.B, db *store.DB) (*importer.Service, *org.Service) {
-	now := time.Now
-	au := audit.New(db, now)
-	var cdb *caldb.Service
-	var fu *followup.Service
-	o := org.New(db, au, now, func(ctx context.Context, tx *sql.Tx, id int64) error {
-		if err := cdb.SeedInstitution(ctx, tx, id); err != nil {
-			return err
-		}
-		return fu.SeedInstitution(ctx, tx, id)
-	})
-	cdb = caldb.New(db, au, o, now)
-	keys, err := pii.ParseKeyring("b1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	index, err := pii.ParseIndexSecret(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	pat := patient.New(db, au, keys, index, now)
-	fu = followup.New(db, au, pat, now, nil, followup.DefaultPolicy(), nil)
-	return importer.New(db, au, o, cdb, pat, fu, now, nil), o
+	k := testkit.New(b, db, testkit.Options{Configure: func(o *core.Options) { o.Now = time.Now }})
+	return k.Importer, k.Org
 }
 
 func benchEngines(b *testing.B, fn func(b *testing.B, engine string)) {
