@@ -94,20 +94,8 @@ func schemaOf(ctx context.Context, db *store.DB) (schema, error) {
 			s.columns[tb+"."+col] = typeKind(typ) + " " + map[string]string{"YES": "null", "NO": "notnull"}[null]
 		}
 		rows.Close()
-		rows, err = q.QueryContext(ctx, `SELECT indexname, tablename FROM pg_indexes
+		return s, readIndexes(ctx, q, s.indexes, `SELECT indexname, tablename FROM pg_indexes
 			WHERE schemaname = current_schema() AND indexname NOT LIKE '%\_pkey' ESCAPE '\' AND indexname NOT LIKE '%\_key' ESCAPE '\'`)
-		if err != nil {
-			return s, fmt.Errorf("indexes: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name, tb string
-			if err := rows.Scan(&name, &tb); err != nil {
-				return s, err
-			}
-			s.indexes[name] = tb
-		}
-		return s, rows.Err()
 	}
 
 	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
@@ -147,19 +135,25 @@ func schemaOf(ctx context.Context, db *store.DB) (schema, error) {
 	}
 	// Indexes SQLite makes for UNIQUE and PRIMARY KEY constraints are named
 	// sqlite_autoindex_*; PostgreSQL names them *_key / *_pkey (skipped above).
-	rows, err = q.QueryContext(ctx, `SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'`)
+	return s, readIndexes(ctx, q, s.indexes,
+		`SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'`)
+}
+
+// readIndexes fills into with index name → table from a two-column query.
+func readIndexes(ctx context.Context, q store.Querier, into map[string]string, query string) error {
+	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
-		return s, fmt.Errorf("indexes: %w", err)
+		return fmt.Errorf("indexes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var name, tb string
 		if err := rows.Scan(&name, &tb); err != nil {
-			return s, err
+			return err
 		}
-		s.indexes[name] = tb
+		into[name] = tb
 	}
-	return s, rows.Err()
+	return rows.Err()
 }
 
 func sortedKeys(m map[string]string) []string {
