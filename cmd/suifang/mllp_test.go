@@ -19,7 +19,7 @@ func TestMLLPAllowListCommands(t *testing.T) {
 	r := must(t, env, "", "mllp", "allow", "--institution", "H01", "--cidr", "10.1.2.0/24", "--app", "HIS", "--facility", "H01",
 		"--note", "东院集成平台", "--json")
 	var got struct {
-		ID                                  int64
+		ID                                     int64
 		Institution, CIDR, App, Facility, Note string
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.ID == 0 || got.CIDR != "10.1.2.0/24" || got.Institution != "H01" ||
