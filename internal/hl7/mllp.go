@@ -132,8 +132,10 @@ func (l *Listener) Serve(ctx context.Context, ln net.Listener) error {
 			l.refused++
 			n := l.refused
 			l.mu.Unlock()
-			l.Log.Warn("mllp connection refused: too many connections", "remote", c.RemoteAddr().String(),
-				"max", l.MaxConns, "refused_total", n)
+			if n%100 == 1 { // the first of a burst, then every hundredth: a flood must not flood the log
+				l.Log.Warn("mllp connection refused: too many connections", "remote", c.RemoteAddr().String(),
+					"max", l.MaxConns, "refused_total", n)
+			}
 			c.Close()
 			continue
 		}

@@ -356,3 +356,30 @@ func TestMLLPTLSClientCertificates(t *testing.T) {
 		t.Fatalf("plain client got a frame %q", raw)
 	}
 }
+
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte("\n\x0bMSH|^~\\&|A|B\r\x1c\r\x0bM\x1c\r"), 16)
+	f.Add([]byte("\x0b\x1c"), 1)
+	f.Add([]byte("junk junk\x0bxxxxxxxxxxxxxxxxxxxxxxxx"), 8)
+	f.Fuzz(func(t *testing.T, in []byte, max int) {
+		if max < 1 || max > 1<<16 {
+			return
+		}
+		r := bufio.NewReaderSize(bytes.NewReader(in), 16)
+		for i := 0; i < 100; i++ {
+			raw, tooBig, err := readFrame(r, max)
+			if err != nil {
+				return
+			}
+			if cap(raw) > max || len(raw) > max || (tooBig && len(raw) != max) {
+				t.Fatalf("max %d: held %d (cap %d), tooBig %v", max, len(raw), cap(raw), tooBig)
+			}
+			if !tooBig && bytes.IndexByte(raw, 0x1c) >= 0 {
+				t.Fatalf("frame %q holds its end byte", raw)
+			}
+			if tooBig {
+				return // the listener hangs up here
+			}
+		}
+	})
+}
