@@ -23,6 +23,7 @@ import (
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/mllpauth"
 	"suifang/internal/org"
 	"suifang/internal/store/storetest"
 )
@@ -41,6 +42,7 @@ type pageEnv struct {
 	h1, h2       int64
 	deptA, deptB int64
 	adminID      int64
+	senders      *mllpauth.Service
 }
 
 func newPageEnv(t *testing.T) *pageEnv {
@@ -74,8 +76,9 @@ func newPageEnv(t *testing.T) *pageEnv {
 	e.deptB = must(og.CreateDepartment(ctx, sys, org.DepartmentInput{InstitutionID: e.h1, Code: "ORTH", Name: "骨科"}))
 	e.adminID = must(as.CreateUser(ctx, sys, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: adminPW,
 		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}, Active: true}))
+	e.senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: au, Org: og, Now: pageNow})
 	s, err := New(Deps{Auth: as, Org: og, Audit: au, Calendar: cal, Log: slog.New(slog.DiscardHandler),
-		Now: pageNow, Version: "test"})
+		Now: pageNow, Version: "test", Senders: e.senders})
 	if err != nil {
 		t.Fatal(err)
 	}
