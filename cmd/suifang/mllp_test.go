@@ -71,3 +71,13 @@ func TestServeMLLPFlagsChecked(t *testing.T) {
 		wantExit(t, suifang(t, env, "", c.args...), exitUsage, c.args...)
 	}
 }
+
+// serve refuses, before saying it runs, to expose MLLP with nobody allowed.
+func TestServeRefusesExposedEmptyAllowList(t *testing.T) {
+	env := map[string]string{"SUIFANG_DB": filepath.Join(t.TempDir(), "s.db")}
+	r := suifang(t, env, "", "serve", "--addr", "127.0.0.1:0", "--mllp-addr", "0.0.0.0:0")
+	wantExit(t, r, exitFail)
+	if !strings.Contains(r.stderr, "suifang mllp allow") || strings.Contains(r.stdout, "is running") {
+		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}

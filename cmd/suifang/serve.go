@@ -131,6 +131,10 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := a.ListenMLLP(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	log.Info("suifang listening", "addr", ln.Addr().String(), "engine", a.DB.Dialect, "version", version,
 		"startup", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(c.stdout, "Suifang is running at %s\n", displayURL(ln.Addr()))

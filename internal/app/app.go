@@ -90,6 +90,8 @@ type App struct {
 	coreOpts core.Options
 	Survey   *survey.Service
 
+	mllpLn  net.Listener // opened by ListenMLLP, served by Serve
+	mllpTLS *tls.Config
 	web     *web.Server
 	api     http.Handler
 	metrics *metrics
@@ -215,14 +217,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	// The MLLP port opens before anything runs, so a refused or failed
 	// listen stops the start instead of leaving a server without its feed.
-	var mllpLn net.Listener
-	var mllpTLS *tls.Config
-	if a.Cfg.MLLPAddr != "" {
-		var err error
-		if mllpLn, mllpTLS, err = a.listenMLLP(ctx); err != nil {
-			return err
-		}
+	if err := a.ListenMLLP(ctx); err != nil {
+		return err
 	}
+	mllpLn, mllpTLS := a.mllpLn, a.mllpTLS
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	a.startWorkers(wctx)

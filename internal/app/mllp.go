@@ -91,6 +91,21 @@ func (c MLLPConfig) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// ListenMLLP opens the configured MLLP port (nothing when MLLPAddr is
+// empty or it is open already), so serve can fail before it says it runs;
+// Serve calls it too.
+func (a *App) ListenMLLP(ctx context.Context) error {
+	if a.Cfg.MLLPAddr == "" || a.mllpLn != nil {
+		return nil
+	}
+	ln, tcfg, err := a.listenMLLP(ctx)
+	if err != nil {
+		return err
+	}
+	a.mllpLn, a.mllpTLS = ln, tcfg
+	return nil
+}
+
 // listenMLLP opens the MLLP port, refusing to expose it with an empty
 // allow-list: that would take ADT messages (a patient's phone, a
 // cancelled follow-up) from anyone who reaches the port.
