@@ -58,6 +58,7 @@ func commands() []command {
 		{"gen", "generate synthetic discharges (CSV) for demos and load tests", cmdGen},
 		{"keys", "generate patient-data encryption keys", cmdKeys},
 		{"token", "API tokens for integrations (add)", cmdToken},
+		{"mllp", "HL7 senders allowed over MLLP (allow, list, revoke)", cmdMLLP},
 		{"calendar", "working-day calendar (add-workdays, is-workday, import, export)", cmdCalendar},
 		{"verify", "verify the audit log's hash chain", cmdVerify},
 		{"version", "print the version", cmdVersion},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"suifang/internal/app"
+	"suifang/internal/hl7"
 	"suifang/internal/notify"
 )
 
@@ -50,7 +51,15 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&cfg.CTIURL, "cti-url", "", "click-to-call: POST {agent, agent_id, phone} as JSON to this telephony (CTI) URL")
 	fs.StringVar(&cfg.CTIToken, "cti-token", "", "bearer token for --cti-url")
 	fs.StringVar(&cfg.Survey.PublicURL, "public-url", "", "patient-facing origin put in front of survey links in messages, e.g. https://sf.hospital.cn")
-	fs.StringVar(&cfg.MLLPAddr, "mllp-addr", "", "HL7 v2 MLLP listen address for ADT messages from the HIS, e.g. :2575 (off when empty)")
+	fs.StringVar(&cfg.MLLPAddr, "mllp-addr", "", "HL7 v2 MLLP listen address for ADT from the HIS (off when empty); :2575 listens on 127.0.0.1 only, 0.0.0.0:2575 on every interface (needs 'suifang mllp allow')")
+	fs.IntVar(&cfg.MLLP.MaxConns, "mllp-max-conns", def.MLLP.MaxConns, "MLLP connections served at once; more are closed at once")
+	fs.IntVar(&cfg.MLLP.MaxMessage, "mllp-max-message", def.MLLP.MaxMessage, "largest MLLP message in bytes; a bigger one is answered AR and the connection closed")
+	fs.DurationVar(&cfg.MLLP.IdleTimeout, "mllp-idle-timeout", def.MLLP.IdleTimeout, "how long an MLLP message may take to arrive before the connection is closed")
+	fs.StringVar(&cfg.MLLP.TLSCert, "mllp-tls-cert", "", "PEM certificate file: serve MLLP over TLS")
+	fs.StringVar(&cfg.MLLP.TLSKey, "mllp-tls-key", "", "PEM private key file for --mllp-tls-cert")
+	fs.StringVar(&cfg.MLLP.TLSClientCA, "mllp-tls-client-ca", "", "PEM CA bundle: require MLLP clients to present a certificate it signed")
+	ignore := def.MLLP.Ignore.String()
+	fs.StringVar(&ignore, "hl7-ignore-events", ignore, "ADT trigger events acknowledged AA and not stored (\"none\" for none)")
 	fs.BoolVar(&demo, "demo", false, "create the demo hospital group and accounts (once) and print the logins")
 	fs.IntVar(&cfg.DemoHistoryDays, "demo-history-days", 0, "days of generated discharges and follow-up history the demo holds (0: 90; -1: none)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
@@ -83,6 +92,17 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
 	var err error
+	if cfg.MLLP.Ignore, err = hl7.ParseEventSet(ignore); err != nil {
+		return usageErr("--hl7-ignore-events: %v", err)
+	}
+	if cfg.MLLP.MaxConns < 1 || cfg.MLLP.MaxMessage < 1024 || cfg.MLLP.IdleTimeout < time.Second {
+		return usageErr("--mllp-max-conns must be positive, --mllp-max-message at least 1024 and --mllp-idle-timeout at least 1s")
+	}
+	if cfg.MLLPAddr != "" {
+		if _, err := app.MLLPListenAddr(cfg.MLLPAddr); err != nil {
+			return usageErr("%v", err)
+		}
+	}
 	if cfg.Notify.Routes, err = notify.ParseRoutes(routes); err != nil {
 		return usageErr("--notify-provider: %v", err)
 	}
@@ -109,6 +129,10 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	ln, err := a.Listen()
 	if err != nil {
+		return err
+	}
+	if err := a.ListenMLLP(ctx); err != nil {
+		ln.Close()
 		return err
 	}
 	log.Info("suifang listening", "addr", ln.Addr().String(), "engine", a.DB.Dialect, "version", version,

@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -37,7 +39,8 @@ import (
 type Config struct {
 	DB              string // SQLite file path or postgres:// URL
 	Addr            string // listen address for serve
-	MLLPAddr        string // HL7 v2 MLLP listen address; "" = off
+	MLLPAddr        string // HL7 v2 MLLP listen address; "" = off, ":2575" = loopback (MLLPListenAddr)
+	MLLP            MLLPConfig
 	CTIURL          string // click-to-call hook of the telephony system; "" = tel: links only
 	CTIToken        string
 	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
@@ -60,7 +63,7 @@ type Config struct {
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second,
+	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second, MLLP: DefaultMLLPConfig(),
 		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev"}
 }
 
@@ -80,12 +83,15 @@ type App struct {
 	Notices    *notice.Service
 	Complaints *complaint.Service
 	Abnormal   *abnormal.Service
+	Senders    *mllpauth.Service
 
 	// coreOpts is how the services were built; the demo builds a second
 	// set on a clock of its own to write history at historical instants.
 	coreOpts core.Options
 	Survey   *survey.Service
 
+	mllpLn  net.Listener // opened by ListenMLLP, served by Serve
+	mllpTLS *tls.Config
 	web     *web.Server
 	api     http.Handler
 	metrics *metrics
@@ -130,11 +136,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
 	a.Notify, a.Notices, a.Complaints = sv.Notify, sv.Notices, sv.Complaints
-	a.Abnormal = sv.Abnormal
+	a.Abnormal, a.Senders = sv.Abnormal, sv.Senders
 	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices, Survey: a.Survey,
 		Complaints: a.Complaints,
 		Abnormal:   a.Abnormal,
+		Senders:    a.Senders,
 		Now:        cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()
@@ -208,18 +215,22 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	// The MLLP port opens before anything runs, so a refused or failed
+	// listen stops the start instead of leaving a server without its feed.
+	if err := a.ListenMLLP(ctx); err != nil {
+		return err
+	}
+	mllpLn, mllpTLS := a.mllpLn, a.mllpTLS
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	a.startWorkers(wctx)
 	a.startSurveyWorker(wctx)
-	if a.Cfg.MLLPAddr != "" {
-		a.bg.Add(1)
-		go func() {
-			defer a.bg.Done()
-			if err := a.serveMLLP(wctx); err != nil {
+	if mllpLn != nil {
+		a.bg.Go(func() {
+			if err := a.serveMLLP(wctx, mllpLn, mllpTLS); err != nil {
 				a.Log.Error("hl7 mllp listener stopped", "err", err)
 			}
-		}()
+		})
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -18,6 +18,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	mllp     *prometheus.CounterVec // HL7 messages by outcome
 }
 
 func newMetrics(version string, db *store.DB) *metrics {
@@ -29,11 +30,15 @@ func newMetrics(version string, db *store.DB) *metrics {
 		Name: "suifang_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route"})
+	m.mllp = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "suifang_mllp_messages_total",
+		Help: "HL7 messages received over MLLP by outcome: stored, ignored (AA, not used), error (AE), rejected (AR), sender_refused (AR).",
+	}, []string{"outcome"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "suifang_build_info", Help: "Build and storage engine of this instance (always 1).",
 	}, []string{"version", "engine"})
 	build.WithLabelValues(version, string(db.Dialect)).Set(1)
-	m.reg.MustRegister(m.requests, m.duration, build,
+	m.reg.MustRegister(m.requests, m.duration, m.mllp, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

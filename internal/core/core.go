@@ -22,6 +22,7 @@ import (
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -59,6 +60,7 @@ type Services struct {
 	Complaints *complaint.Service
 	Survey     *survey.Service
 	Abnormal   *abnormal.Service
+	Senders    *mllpauth.Service // who may send HL7 over MLLP, for which institution
 }
 
 // Build constructs the services on db (already migrated).
@@ -114,6 +116,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
 	// to the notice. All in the callers' transactions.

@@ -546,7 +546,7 @@ func FuzzParseMessage(f *testing.F) {
 			s.Field(len(s.Fields) + 1).Rep(2).Component(3).Sub(4)
 		}
 		_ = m.String()
-		ack := ACK(m, AE, path, time.Unix(0, 0), path)
+		ack := Acknowledge(m, AE, &AckError{Code: ErrDataType, Location: path, Text: path}, time.Unix(0, 0), path)
 		a, err := ParseMessage(ack)
 		if err != nil {
 			t.Fatalf("ACK does not parse: %v\n%q", err, ack)

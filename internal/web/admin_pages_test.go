@@ -21,6 +21,7 @@ import (
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/mllpauth"
 	"suifang/internal/store/storetest"
 	"suifang/internal/testkit"
 )
@@ -39,6 +40,7 @@ type pageEnv struct {
 	h1, h2       int64
 	deptA, deptB int64
 	adminID      int64
+	senders      *mllpauth.Service
 }
 
 func newPageEnv(t *testing.T) *pageEnv {
@@ -51,8 +53,9 @@ func newPageEnv(t *testing.T) *pageEnv {
 	e.deptB = k.Department(t, e.h1, "ORTH", "骨科", "")
 	e.adminID = k.User(t, auth.UserInput{Username: "admin", DisplayName: "管理员", Password: adminPW,
 		HomeInstitutionID: e.h1, Roles: []access.Role{access.SysAdmin}})
+	e.senders = k.Senders
 	s, err := New(Deps{Auth: k.Auth, Org: k.Org, Audit: k.Audit, Calendar: k.Calendar, Log: slog.New(slog.DiscardHandler),
-		Now: pageNow, Version: "test"})
+		Now: pageNow, Version: "test", Senders: e.senders})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	s.complaintPDFRoutes()
 	s.complaintTeamRoutes()
 	s.abnormalRoutes()
+	s.mllpRoutes()
 	s.complaintReportRoutes()
 	s.complaintAdminRoutes()
 	s.complaintIntakeRoutes()

@@ -28,6 +28,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -51,6 +52,7 @@ type Deps struct {
 	Notices    *notice.Service
 	Complaints *complaint.Service
 	Abnormal   *abnormal.Service
+	Senders    *mllpauth.Service // nil: no HL7 senders page
 	Log        *slog.Logger
 	Now        func() time.Time
 	Version    string
