@@ -23,6 +23,7 @@ import (
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/intake"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -56,11 +57,14 @@ type Config struct {
 	// DemoHistoryDays is how many days of discharges and follow-up history
 	// SeedDemo creates (0: 90; negative: none).
 	DemoHistoryDays int
+	// Classes are the HL7 PV1-2 and FHIR Encounter.class codes imported as
+	// inpatient stays; every other class is a visit without a plan.
+	Classes intake.Classes
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second,
+	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second, Classes: intake.DefaultClasses(),
 		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev"}
 }
 
@@ -121,7 +125,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey}
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey, Classes: cfg.Classes}
 	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
 		db.Close()

@@ -22,6 +22,7 @@ import (
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/intake"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -43,6 +44,9 @@ type Options struct {
 	Notify   notify.Policy
 	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
 	Survey   survey.Config
+	// Classes are the encounter class codes imported as inpatient stays
+	// (zero: intake.DefaultClasses).
+	Classes intake.Classes
 }
 
 // Services are the doors to every room.
@@ -114,6 +118,9 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {
+		s.Importer.SetClasses(o.Classes)
+	}
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
 	// to the notice. All in the callers' transactions.

@@ -846,74 +846,14 @@ func tblSplitList(s string) []string {
 	return out
 }
 
-// tblParsePhones splits and normalises a phone cell: separators , ; / 、
-// and their full-width forms; spaces, dots and parentheses dropped; 转/ext
-// becomes "-"; +86/0086 dropped before a mobile number.
+// tblParsePhones splits and normalises a phone cell (see ParsePhones);
+// the first unusable number is the error.
 func tblParsePhones(s string) ([]string, error) {
-	s = tblNarrow(s)
-	parts := strings.FieldsFunc(s, func(r rune) bool {
-		switch r {
-		case ',', ';', '/', '、', '､', '|', '\n', '\r', '，', '；':
-			return true
-		}
-		return false
-	})
-	var out []string
-	for _, p := range parts {
-		p = tblValue(p)
-		if p == "" {
-			continue
-		}
-		n, err := tblNormPhone(p)
-		if err != nil {
-			return nil, err
-		}
-		out = tblAppendUnique(out, n)
+	ok, bad := ParsePhones(s)
+	if len(bad) > 0 {
+		return nil, bad[0].Err
 	}
-	return out, nil
-}
-
-var tblPhoneExt = strings.NewReplacer("转", "-", "ext.", "-", "ext", "-", "EXT", "-", "#", "-", "分机", "-")
-
-func tblNormPhone(p string) (string, error) {
-	raw := p
-	p = tblPhoneExt.Replace(p)
-	var b strings.Builder
-	digits := 0
-	for i, r := range p {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == '-':
-			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
-				b.WriteRune(r)
-			}
-		case r == ' ', r == '.', r == '(', r == ')', r == '\t':
-		default:
-			return "", fmt.Errorf("电话号码含非法字符 / phone %q has invalid characters", raw)
-		}
-	}
-	n := strings.TrimSuffix(b.String(), "-")
-	// Mobile numbers lose separators and the country code.
-	only := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, n)
-	for _, pre := range []string{"", "86", "0086"} {
-		rest, ok := strings.CutPrefix(only, pre)
-		if ok && len(rest) == 11 && rest[0] == '1' && (pre != "" || n[0] != '+') && (pre == "" || n[0] == '+' || strings.HasPrefix(n, "00")) {
-			return rest, nil
-		}
-	}
-	if digits < 7 || digits > 20 {
-		return "", fmt.Errorf("电话号码位数不对 / phone %q: %d digits", raw, digits)
-	}
-	return n, nil
+	return ok, nil
 }
 
 func tblAppendUnique(list []string, s string) []string {

@@ -48,6 +48,7 @@ func TestParseFHIRBundle(t *testing.T) {
 			DischargedAt: tblCST(2026, 10, 10, 14, 5, 0),
 			Diagnoses:    []Diagnosis{{"I21.0", "急性前壁心肌梗死"}, {"I10", "高血压"}, {"E11.9", "2型糖尿病"}},
 			Surgery:      true, Procedures: []string{"经皮冠状动脉介入治疗"}, Outcome: Improved,
+			Class: Inpatient, ClassCode: "IMP", ClassSystem: ClassFHIR,
 		},
 	}
 	if !reflect.DeepEqual(res.msgs[0], want) {
