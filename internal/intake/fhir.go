@@ -179,6 +179,7 @@ type fhirEntry struct {
 	surgery    bool
 	procedures []string
 	linked     bool // a Condition/Procedure reached an encounter
+	warned     bool // a Patient's warnings went out with an earlier message
 }
 
 type fhirBundle struct {
@@ -684,8 +685,17 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 			}
 		}
 	}
-	for _, p := range enc.Participant {
-		if p.Individual == nil || !fhirParticipantIs(p.Type, "ATND", "主治") {
+	// The attending (ATND, 主治), else the primary performer (PPRF: Synthea
+	// and many facades name the doctor only so).
+	participants := enc.Participant
+	for i, p := range enc.Participant {
+		if p.Individual != nil && fhirParticipantIs(p.Type, "ATND", "主治") {
+			participants = enc.Participant[i:]
+			break
+		}
+	}
+	for _, p := range participants {
+		if p.Individual == nil || !fhirParticipantIs(p.Type, "ATND", "主治") && !fhirParticipantIs(p.Type, "PPRF", "") {
 			continue
 		}
 		x.AttendingDoctor = fhirClip(p.Individual.Display)
@@ -711,6 +721,12 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 		!died.Before(x.AdmittedAt) && !died.After(x.DischargedAt.Add(24*time.Hour)) {
 		x.Outcome = Died // died during this stay, like PID-30 on an A03
 	}
+	// A patient with several encounters is mapped for each: its warnings
+	// go out once, with the first usable one.
+	if pe.warned {
+		m.Warnings = nil
+	}
+	pe.warned = true
 	return m, nil
 }
 

@@ -59,9 +59,10 @@ var phoneExt = strings.NewReplacer("转", "-", "ext.", "-", "ext", "-", "EXT", "
 //   - separators (spaces, dots, dashes, parentheses) go from mobile numbers;
 //     a country code +86, 0086 or 86 before an 11-digit mobile is dropped;
 //     anything starting with 1 must be such an 11-digit mobile number;
-//   - a landline keeps its dashes: with an area code (0 + 9–11 digits), or
-//     a 7–8 digit local number, or a 400/800 service number; +86 before a
-//     landline becomes its trunk 0; an extension (转, ext, #) follows a "-";
+//   - a landline with its area code (0 + 9–11 digits) is written
+//     "area-number" (010, 02x three digits, other codes four); a 7–8 digit
+//     local number or a 400/800 service number is digits only; +86 before
+//     a landline becomes its trunk 0; an extension (转, ext, #) follows a "-";
 //   - another country's number (+ or 00 and a code other than 86) is kept
 //     with its +, 8–15 digits.
 //
@@ -113,12 +114,14 @@ func NormalizePhone(s string) (string, error) {
 			switch {
 			case len(cn) == 11 && cn[0] == '1':
 				return cn, nil
+			case len(cn) >= 10 && len(cn) <= 12 && cn[0] == '0': // "+86 (0)10 …"
+				return NormalizePhone(cn + phoneWithExt("", ext.String()))
 			case len(cn) >= 9 && len(cn) <= 11 && cn[0] != '0':
-				return phoneWithExt("0"+cn, ext.String()), nil
+				return NormalizePhone("0" + cn + phoneWithExt("", ext.String()))
 			}
 			return fail(ErrPhoneLength, len(cn))
 		}
-		if len(rest) < 8 || len(rest) > 15 {
+		if len(rest) < 8 || len(rest) > 15 || rest[0] == '0' { // no country code starts with 0
 			return fail(ErrPhoneLength, len(rest))
 		}
 		return "+" + rest, nil
@@ -138,6 +141,13 @@ func NormalizePhone(s string) (string, error) {
 		if digits < 10 || digits > 12 {
 			return fail(ErrPhoneLength, digits)
 		}
+		// One written form, so the blind index finds the number however it
+		// was typed: area code (010, 02x: three digits; others four), dash.
+		area := 4
+		if only[1] == '1' || only[1] == '2' {
+			area = 3
+		}
+		return phoneWithExt(only[:area]+"-"+only[area:], ext.String()), nil
 	case strings.HasPrefix(only, "400") || strings.HasPrefix(only, "800"):
 		if digits != 10 && (digits < 7 || digits > 8) {
 			return fail(ErrPhoneLength, digits)
@@ -147,7 +157,7 @@ func NormalizePhone(s string) (string, error) {
 			return fail(ErrPhoneLength, digits)
 		}
 	}
-	return phoneWithExt(m, ext.String()), nil
+	return phoneWithExt(only, ext.String()), nil
 }
 
 func phoneWithExt(n, ext string) string {
