@@ -140,3 +140,33 @@ func TestImportHL7PatientClassesAndPhones(t *testing.T) {
 		}
 	})
 }
+
+// A HIS export whose phone column holds what the registration desk typed:
+// the stay with "7777" is kept, without the number, and warned about.
+func TestImportCSVBadPhoneKeepsTheStay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e, _ := setup(t, db, "H0001")
+		text := header +
+			strings.Replace(row("H0001", "M201", "ZY201", "周敏", "2026-09-28 10:30"), "13800138000", `"+86 139-1234-5601"`, 1) +
+			strings.Replace(row("H0001", "M202", "ZY202", "吴刚", "2026-09-28 11:00"), "13800138000", "7777", 1) +
+			strings.Replace(row("H0001", "M203", "ZY203", "郑洁", "2026-09-28 11:20"), "13800138000", "13800138000/7777", 1)
+		rep := e.importCSV(sysadmin(), text, importer.Options{})
+		if rep.New != 3 || rep.Rejected != 0 || rep.Warned != 2 || rep.TasksCreated != 12 {
+			t.Fatalf("report %+v", rep)
+		}
+		for _, w := range rep.Warnings {
+			if w.Field != "联系电话" || w.Value != "**77" || (w.Line != 3 && w.Line != 4) {
+				t.Errorf("warning %+v", w)
+			}
+		}
+		for mrn, want := range map[string]string{"M201": "13912345601", "M202": "", "M203": "13800138000"} {
+			p, err := e.pat.Get(ctx, db.R(), int64(e.count(`SELECT id FROM patients WHERE mrn = $1`, mrn)))
+			if err != nil || strings.Join(p.Phones, ",") != want {
+				t.Errorf("%s phones %q, %v; want %q", mrn, p.Phones, err, want)
+			}
+		}
+		if n := e.count(`SELECT COUNT(*) FROM import_warnings WHERE batch_id = $1`, rep.BatchID); n != 2 {
+			t.Errorf("%d stored warnings", n)
+		}
+	})
+}
