@@ -125,16 +125,23 @@ func TestImportHL7PatientClassesAndPhones(t *testing.T) {
 				t.Errorf("%s phones %q, %v; want %q", mrn, p.Phones, err, want)
 			}
 		}
+		// An A08 that leaves PV1-2 empty does not turn the visit into a stay.
+		feed, err := os.ReadFile(filepath.Join("..", "intake", "testdata", "hl7", "adt-patient-classes.hl7"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := string(feed[:strings.Index(string(feed), "MSH|^~\\&|HIS|H0001^北京示例医院|SUIFANG|SF|20260926")])
+		a08 := strings.NewReplacer("ADT^A03^ADT_A03", "ADT^A08^ADT_A01", "EVN|A03", "EVN|A08", "PV1|1|O|", "PV1|1||", "原发性高血压", "高血压").Replace(first)
+		rep3, err := e.imp.Import(ctx, sysadmin(), strings.NewReader(a08), importer.Options{Filename: "a08.hl7"})
+		if err != nil || rep3.Updated != 1 || rep3.TasksCreated != 0 || rep3.Visits != 1 ||
+			e.count(`SELECT COUNT(*) FROM encounters WHERE visit_number = $1 AND class = 'outpatient'`, "MZ20260925000117") != 1 {
+			t.Fatalf("A08 without class: %+v, %v", rep3, err)
+		}
 		// Classes are configurable: a hospital whose HIS marks day-surgery
 		// pre-admissions P and wants them planned lists P.
 		e2, _ := setup(t, db, "H0002")
 		e2.imp.SetClasses(intake.Classes{HL7: []string{"I", "P"}})
-		f, err := os.Open(filepath.Join("..", "intake", "testdata", "hl7", "adt-patient-classes.hl7"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		rep2, err := e2.imp.Import(ctx, sysadmin(), f, importer.Options{Filename: "again.hl7", Institution: "H0002"})
+		rep2, err := e2.imp.Import(ctx, sysadmin(), strings.NewReader(string(feed)), importer.Options{Filename: "again.hl7", Institution: "H0002"})
 		if err != nil || rep2.Visits != 1 {
 			t.Fatalf("with P inpatient: %+v, %v", rep2, err)
 		}

@@ -621,8 +621,10 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 	if !ok {
 		return m, fhirRej("Encounter.class", "就诊类别格式错误 / Encounter.class is neither a Coding nor a list of CodeableConcepts")
 	}
-	x.ClassCode, x.ClassSystem = code, ClassFHIR
-	x.Class = DefaultClasses().Of(ClassFHIR, code)
+	if code != "" {
+		x.ClassCode, x.ClassSystem = code, ClassFHIR
+		x.Class = DefaultClasses().Of(ClassFHIR, code)
+	}
 	// identifier is optional in R4 (Synthea sends none): the resource id,
 	// else the fullUrl's last segment, is stable across re-sends.
 	x.VisitNumber = fhirVisitNumber(enc.Identifier)

@@ -182,8 +182,12 @@ func mapHL7(raw []byte) (Message, *Reject) {
 		e.Outcome = Died
 	}
 	// PV1-2 patient class (HL7 table 0004): only inpatients are discharges.
-	e.ClassCode, e.ClassSystem = strings.ToUpper(hl7Clip(hl7Value(pv1.Get("2.1")), 20)), ClassHL7
-	e.Class = DefaultClasses().Of(ClassHL7, e.ClassCode)
+	// An empty PV1-2 leaves Class empty: inpatient for a new stay, the
+	// stored class for a known one.
+	if code := strings.ToUpper(hl7Clip(hl7Value(pv1.Get("2.1")), 20)); code != "" {
+		e.ClassCode, e.ClassSystem = code, ClassHL7
+		e.Class = DefaultClasses().Of(ClassHL7, code)
+	}
 	return out, nil
 }
 

@@ -100,6 +100,8 @@ type Encounter struct {
 	Outcome    Outcome
 	// Class is the encounter class the parser derived from ClassCode with
 	// DefaultClasses; the importer re-derives it with the configured lists.
+	// Empty when the source names none: a new stay is then inpatient, a
+	// known one keeps its class.
 	Class Class
 	// ClassCode is the code as sent, upper-cased (PV1-2 "I", FHIR "AMB"),
 	// with ClassSystem saying whose table it is from ("hl7", "fhir").

@@ -240,9 +240,7 @@ func validate(m *intake.Message) error {
 		return invalid("outcome", "unknown treatment outcome")
 	}
 	switch e.Class {
-	case "":
-		e.Class = intake.Inpatient
-	case intake.Inpatient, intake.Outpatient, intake.Emergency, intake.Preadmit, intake.OtherVisit:
+	case "", intake.Inpatient, intake.Outpatient, intake.Emergency, intake.Preadmit, intake.OtherVisit:
 	default:
 		return invalid("class", "unknown encounter class")
 	}
@@ -309,6 +307,9 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 		return ch, nil
 	}
 	next := encounterFrom(inst, pat.ID, depts, loc, m)
+	if enc != nil && m.Encounter.Class == "" {
+		next.Class = enc.Class // a message that names no class (an A08 without PV1-2) keeps it
+	}
 	switch {
 	case enc == nil:
 		if err := insertEncounter(ctx, tx, next, now); err != nil {
