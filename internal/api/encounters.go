@@ -390,7 +390,8 @@ func (s *server) cancelEncounter(r *http.Request, p *access.Principal) (any, err
 		if enc.Status != patient.Discharged {
 			if enc.Status == patient.Admitted && !enc.DischargedAt.IsZero() {
 				// The discharge was cancelled before: nothing to do.
-				return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged"}, nil
+				return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged",
+					Class: string(enc.Class), Warnings: []warningJSON{}}, nil
 			}
 			return nil, errs.New(errs.Conflict, "not_discharged", "this encounter has no discharge to cancel")
 		}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,13 @@ func TestImportReportVisitsAndWarnings(t *testing.T) {
 
 	task := e.findTask("ZY20260914000302", "FIRST")
 	want(t, admin.get(fmt.Sprintf("/followup/tasks/%d", task.ID)), 200, "无可用电话")
+	// The outpatient visit is in the patient's record, marked as such.
+	found := admin.get("/patients?q=M0098765")
+	link := regexp.MustCompile(`href="(/patients/\d+)"`).FindStringSubmatch(found.body)
+	if link == nil {
+		t.Fatalf("patient M0098765 not found:\n%s", found.body)
+	}
+	want(t, admin.get(link[1]), 200, "MZ20260925000117", `<span class="pill" title="非住院就诊：不生成出院随访计划">门诊</span>`)
 	en := e.login("admin", adminPW)
 	en.post("/lang", url.Values{"lang": {"en"}, "back": {"/"}})
 	want(t, en.get(res.url[strings.Index(res.url, "/imports/"):]), 200, "Visits (no plan)", "Warnings (imported, but a value was dropped)")
