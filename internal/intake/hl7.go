@@ -180,6 +180,8 @@ func mapHL7(raw []byte) (Message, *Reject) {
 	if strings.EqualFold(get("PID-30"), "Y") {
 		p.Deceased = true
 		e.Outcome = Died
+	} else if get("PID-29") != "" && !strings.EqualFold(get("PID-30"), "N") {
+		p.Deceased = true // a death date/time without the indicator
 	}
 	// PV1-2 patient class (HL7 table 0004): only inpatients are discharges.
 	// An empty PV1-2 leaves Class empty: inpatient for a new stay, the

@@ -491,3 +491,29 @@ func TestParseHL7PatientClassesAndPhones(t *testing.T) {
 		t.Errorf("inpatient 4: outcome %q nurse %q", o, out.msgs[2].Encounter.ResponsibleNurse)
 	}
 }
+
+// PID-30 Y marks the death on this stay; a PID-29 death date without the
+// indicator (some HIS send only that) still marks the patient.
+func TestParseHL7Deceased(t *testing.T) {
+	base := hl7ChineseA03()
+	for _, tc := range []struct {
+		name     string
+		pid      string
+		deceased bool
+		outcome  Outcome
+	}{
+		{"alive", "", false, Improved},
+		{"PID-30 Y", strings.Repeat("|", 11) + "Y", true, Died},
+		{"PID-29 only", strings.Repeat("|", 10) + "20251003041500", true, Improved},
+		{"PID-29 with N", strings.Repeat("|", 10) + "20251003041500|N", false, Improved},
+	} {
+		raw := strings.Replace(base, "|999\n", "|999"+tc.pid+"\n", 1)
+		if tc.pid != "" && raw == base {
+			t.Fatal("PID not found")
+		}
+		m := hl7One(t, []byte(raw))
+		if m.Patient.Deceased != tc.deceased || m.Encounter.Outcome != tc.outcome {
+			t.Errorf("%s: deceased %v outcome %q", tc.name, m.Patient.Deceased, m.Encounter.Outcome)
+		}
+	}
+}
