@@ -27,6 +27,7 @@ func TestImportReportVisitsAndWarnings(t *testing.T) {
 		`<span class="big">1</span><span class="muted">警告</span>`,
 		"警告（已导入，但有内容被舍弃）", "PID-14", "<code>**77</code>", "未导入的行", "A05")
 	wantNot(t, res, "7777")
+	want(t, admin.get("/imports"), 200, `<th class="num">警告</th>`, "adt-patient-classes.hl7")
 
 	task := e.findTask("ZY20260914000302", "FIRST")
 	want(t, admin.get(fmt.Sprintf("/followup/tasks/%d", task.ID)), 200, "无可用电话")
