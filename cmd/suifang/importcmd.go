@@ -15,11 +15,13 @@ func cmdImport(ctx context.Context, c *cli, args []string) error {
 	var d dbFlags
 	var opt importer.Options
 	var strict, quiet bool
+	var classes classFlags
 	fs := newFlags(c, "import", "FILE...", `Import discharges from the hospital information system: CSV (UTF-8 or GB18030),
 Excel (.xlsx), HL7 v2 ADT files and FHIR R4 JSON bundles. Re-importing is safe:
 the same visit number is the same encounter. Each rejected row is listed
 with its reason; all good rows are kept.`)
 	d.register(fs)
+	classes.register(fs)
 	fs.StringVar(&opt.Institution, "institution", "", "route every row to this institution code (default: the code in each message, or the only institution)")
 	fs.StringVar(&opt.Format, "format", "", "csv, xlsx, hl7 or fhir (default: detected)")
 	fs.IntVar(&opt.SkipOlderThanDays, "skip-older-than", 0, "store discharges older than this many days without planning follow-ups (0: plan all)")
@@ -31,7 +33,9 @@ with its reason; all good rows are kept.`)
 	if fs.NArg() == 0 {
 		return usageErr("want at least one FILE")
 	}
-	a, _, err := d.open(ctx, c, app.DefaultConfig())
+	cfg := app.DefaultConfig()
+	classes.apply(&cfg)
+	a, _, err := d.open(ctx, c, cfg)
 	if err != nil {
 		return err
 	}
@@ -77,14 +81,22 @@ with its reason; all good rows are kept.`)
 }
 
 func printReport(c *cli, r *importer.Report) {
-	fmt.Fprintf(c.stdout, "%s (%s): %d messages, %d new, %d updated, %d unchanged, %d cancelled, %d tasks planned, %d tasks cancelled, %d tasks re-dated, %d without plan, %d rejected in %s\n",
-		r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Unchanged, r.Cancelled, r.TasksCreated, r.TasksCancelled, r.TasksReplanned, r.Skipped, r.Rejected,
-		r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(c.stdout, "%s (%s): %d messages, %d new, %d updated, %d unchanged, %d cancelled, %d visits (no plan), %d tasks planned, %d tasks cancelled, %d tasks re-dated, %d without plan, %d rejected, %d warnings in %s\n",
+		r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Unchanged, r.Cancelled, r.Visits, r.TasksCreated, r.TasksCancelled, r.TasksReplanned, r.Skipped, r.Rejected,
+		r.Warned, r.Duration.Round(time.Millisecond))
 	for i, rj := range r.Rejects {
 		if i == 50 {
 			fmt.Fprintf(c.stdout, "  … %d more rejects (see the import page)\n", r.Rejected-50)
 			break
 		}
 		fmt.Fprintf(c.stdout, "  rejected %s\n", rj.Error())
+	}
+	// Warnings: the row was stored, a value in it was dropped.
+	for i, w := range r.Warnings {
+		if i == 50 {
+			fmt.Fprintf(c.stdout, "  … %d more warnings (see the import page)\n", r.Warned-50)
+			break
+		}
+		fmt.Fprintf(c.stdout, "  warning %s: %s: %s (%s)\n", w.Source, w.Field, w.Reason, w.Value)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"suifang/internal/app"
 	"suifang/internal/hl7"
+	"suifang/internal/intake"
 	"suifang/internal/notify"
 )
 
@@ -28,6 +30,22 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 }
 
 // open builds the app on the chosen database (migrating it), logging to stderr.
+// classFlags are the encounter classes imported as inpatient stays, for
+// the commands that import (serve takes MLLP and uploads; import files).
+type classFlags struct{ hl7, fhir string }
+
+func (cf *classFlags) register(fs *flag.FlagSet) {
+	def := intake.DefaultClasses()
+	fs.StringVar(&cf.hl7, "hl7-inpatient-classes", strings.Join(def.HL7, ","),
+		"HL7 PV1-2 patient classes that are inpatient stays (discharges with a follow-up plan); others (O, E, P, R, B…) are visits")
+	fs.StringVar(&cf.fhir, "fhir-inpatient-classes", strings.Join(def.FHIR, ","),
+		"FHIR Encounter.class codes that are inpatient stays (add OBSENC to plan observation stays); others (AMB, EMER, VR, HH…) are visits")
+}
+
+func (cf *classFlags) apply(cfg *app.Config) {
+	cfg.Classes = intake.Classes{HL7: intake.ParseClassList(cf.hl7), FHIR: intake.ParseClassList(cf.fhir)}
+}
+
 func (d *dbFlags) open(ctx context.Context, c *cli, cfg app.Config) (*app.App, *slog.Logger, error) {
 	log, err := logger(c.stderr, d.logFormat, d.logLevel)
 	if err != nil {
@@ -45,8 +63,10 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	cfg := def
 	var d dbFlags
 	var demo bool
+	var classes classFlags
 	fs := newFlags(c, "serve", "", "Run Suifang: staff web UI, JSON API and background workers.")
 	d.register(fs)
+	classes.register(fs)
 	fs.StringVar(&cfg.Addr, "addr", def.Addr, "listen address")
 	fs.StringVar(&cfg.CTIURL, "cti-url", "", "click-to-call: POST {agent, agent_id, phone} as JSON to this telephony (CTI) URL")
 	fs.StringVar(&cfg.CTIToken, "cti-token", "", "bearer token for --cti-url")
@@ -88,6 +108,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err := parse(c, fs, args); err != nil {
 		return err
 	}
+	classes.apply(&cfg)
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}

@@ -49,6 +49,7 @@ func coreSchemas() obj {
 			"phones":      array(obj{"type": "string", "maxLength": 32}),
 			"address":     str,
 			"employer":    str,
+			"deceased":    obj{"type": "boolean", "description": "the patient has died: no follow-up calls"},
 		}),
 		"Diagnosis": input([]string{"code"}, obj{
 			"code": obj{"type": "string", "description": "ICD-10 code, e.g. I21.0"},
@@ -68,6 +69,8 @@ func coreSchemas() obj {
 			"surgery":           boolean,
 			"procedures":        obj{"type": "array", "items": str, "maxItems": 20, "description": "operation names (手术名称); any marks surgery"},
 			"outcome":           obj{"type": "string", "enum": outcomes},
+			"class": obj{"type": "string", "enum": []string{"inpatient", "outpatient", "emergency", "preadmit", "other"},
+				"description": "encounter class (default inpatient); only inpatient stays get a discharge follow-up plan"},
 		}),
 		"EncounterMessage": input([]string{"event", "patient", "encounter"}, obj{
 			"event":     obj{"type": "string", "enum": []string{"admit", "discharge", "update", "cancel_admit", "cancel_discharge"}},
@@ -78,13 +81,22 @@ func coreSchemas() obj {
 			ref("schemas", "EncounterMessage"),
 			{"type": "array", "items": ref("schemas", "EncounterMessage"), "minItems": 1, "maxItems": maxBulk},
 		}},
-		"EncounterResult": object([]string{"visit_number", "status", "created", "change", "tasks_created", "tasks_cancelled"}, obj{
+		"ImportWarning": object([]string{"field", "reason", "value"}, obj{
+			"field":  str,
+			"reason": str,
+			"value":  obj{"type": "string", "description": "the dropped value, masked"},
+		}),
+		"EncounterResult": object([]string{"visit_number", "status", "created", "change", "tasks_created", "tasks_cancelled", "class", "warnings"}, obj{
 			"visit_number":    str,
 			"status":          encStatus,
 			"created":         obj{"type": "boolean", "description": "the encounter is new"},
 			"change":          obj{"type": "string", "enum": []string{"created", "updated", "unchanged", "cancelled"}},
 			"tasks_created":   count,
 			"tasks_cancelled": count,
+			"class": obj{"type": "string", "enum": []string{"inpatient", "outpatient", "emergency", "preadmit", "other"},
+				"description": "only inpatient stays are discharges with a follow-up plan; other classes are visits"},
+			"warnings": obj{"type": "array", "items": ref("schemas", "ImportWarning"),
+				"description": "values dropped from the stored message (an unusable phone number), apart from rejects"},
 		}),
 		"ItemError": object([]string{"code", "detail"}, obj{
 			"code":   str,

@@ -37,6 +37,7 @@ type patientIn struct {
 	Phones     []string `json:"phones"`
 	Address    string   `json:"address"`
 	Employer   string   `json:"employer"`
+	Deceased   bool     `json:"deceased"`
 }
 
 type diagnosisJSON struct {
@@ -58,6 +59,7 @@ type encounterIn struct {
 	Surgery          bool            `json:"surgery"`
 	Procedures       []string        `json:"procedures"`
 	Outcome          string          `json:"outcome"`
+	Class            string          `json:"class"`
 }
 
 var events = []intake.Event{intake.Admit, intake.Discharge, intake.Update, intake.CancelAdmit, intake.CancelDischarge}
@@ -78,7 +80,7 @@ func (in *encounterMessage) message(line int) (intake.Message, error) {
 	}
 	p, e := in.Patient, in.Encounter
 	m.Patient = intake.Patient{MRN: strings.TrimSpace(p.MRN), NationalID: p.NationalID, Name: p.Name, Sex: intake.Sex(p.Sex),
-		Phones: p.Phones, Address: p.Address, Employer: p.Employer}
+		Phones: p.Phones, Address: p.Address, Employer: p.Employer, Deceased: p.Deceased}
 	if m.Patient.MRN == "" {
 		fe.add(errs.Field("patient.mrn", "missing_mrn", "patient.mrn (病案号) is required"))
 	}
@@ -96,7 +98,13 @@ func (in *encounterMessage) message(line int) (intake.Message, error) {
 	}
 	m.Encounter = intake.Encounter{VisitNumber: strings.TrimSpace(e.VisitNumber), DepartmentCode: e.DepartmentCode,
 		DepartmentName: e.DepartmentName, WardCode: e.WardCode, WardName: e.WardName, AttendingDoctor: e.AttendingDoctor,
-		ResponsibleNurse: e.ResponsibleNurse, Surgery: e.Surgery || len(e.Procedures) > 0, Procedures: e.Procedures, Outcome: intake.Outcome(e.Outcome)}
+		ResponsibleNurse: e.ResponsibleNurse, Surgery: e.Surgery || len(e.Procedures) > 0, Procedures: e.Procedures, Outcome: intake.Outcome(e.Outcome),
+		Class: intake.Class(e.Class)}
+	switch m.Encounter.Class {
+	case "", intake.Inpatient, intake.Outpatient, intake.Emergency, intake.Preadmit, intake.OtherVisit:
+	default:
+		fe.add(errs.Field("encounter.class", "bad_class", "encounter.class must be inpatient, outpatient, emergency, preadmit or other"))
+	}
 	if m.Encounter.VisitNumber == "" {
 		fe.add(errs.Field("encounter.visit_number", "missing_visit_number", "encounter.visit_number (住院流水号) is required"))
 	}
@@ -137,6 +145,16 @@ type encounterResultJSON struct {
 	Change         string `json:"change"`
 	TasksCreated   int    `json:"tasks_created"`
 	TasksCancelled int    `json:"tasks_cancelled"`
+	// Class is the stored encounter's class: only inpatient stays get a plan.
+	Class    string        `json:"class"`
+	Warnings []warningJSON `json:"warnings"`
+}
+
+// warningJSON is a value dropped from a stored message (masked).
+type warningJSON struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	Value  string `json:"value"`
 }
 
 type itemErrorJSON struct {
@@ -209,7 +227,11 @@ func (s *server) outcome(ctx context.Context, p *access.Principal, m intake.Mess
 	if err != nil {
 		return 0, nil, err
 	}
-	res.Status = enc.Status
+	res.Status, res.Class = enc.Status, string(enc.Class)
+	res.Warnings = []warningJSON{}
+	for _, w := range rep.Warnings {
+		res.Warnings = append(res.Warnings, warningJSON{Field: w.Field, Reason: w.Reason, Value: w.Value})
+	}
 	if res.Created {
 		return http.StatusCreated, res, nil
 	}
@@ -368,7 +390,8 @@ func (s *server) cancelEncounter(r *http.Request, p *access.Principal) (any, err
 		if enc.Status != patient.Discharged {
 			if enc.Status == patient.Admitted && !enc.DischargedAt.IsZero() {
 				// The discharge was cancelled before: nothing to do.
-				return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged"}, nil
+				return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged",
+					Class: string(enc.Class), Warnings: []warningJSON{}}, nil
 			}
 			return nil, errs.New(errs.Conflict, "not_discharged", "this encounter has no discharge to cancel")
 		}

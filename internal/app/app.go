@@ -25,6 +25,7 @@ import (
 	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/mllpauth"
+	"suifang/internal/intake"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -59,11 +60,14 @@ type Config struct {
 	// DemoHistoryDays is how many days of discharges and follow-up history
 	// SeedDemo creates (0: 90; negative: none).
 	DemoHistoryDays int
+	// Classes are the HL7 PV1-2 and FHIR Encounter.class codes imported as
+	// inpatient stays; every other class is a visit without a plan.
+	Classes intake.Classes
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second, MLLP: DefaultMLLPConfig(),
+	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second, MLLP: DefaultMLLPConfig(), Classes: intake.DefaultClasses(),
 		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev"}
 }
 
@@ -127,7 +131,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey}
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey, Classes: cfg.Classes}
 	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
 		db.Close()

@@ -23,6 +23,7 @@ import (
 	"suifang/internal/followup"
 	"suifang/internal/importer"
 	"suifang/internal/mllpauth"
+	"suifang/internal/intake"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -44,6 +45,9 @@ type Options struct {
 	Notify   notify.Policy
 	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
 	Survey   survey.Config
+	// Classes are the encounter class codes imported as inpatient stays
+	// (zero: intake.DefaultClasses).
+	Classes intake.Classes
 }
 
 // Services are the doors to every room.
@@ -117,6 +121,9 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
+	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {
+		s.Importer.SetClasses(o.Classes)
+	}
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
 	// to the notice. All in the callers' transactions.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"net"
@@ -71,9 +72,20 @@ func TestMLLPDischargeFlow(t *testing.T) {
 		r.ReadByte()
 		return string(b)
 	}
+	// The sample is a pre-admitted patient (PV1-2 = P): accepted, stored
+	// as a visit, no plan. The same discharge sent as an inpatient, as a
+	// ward's HIS sends it, gets the plan.
 	ack := send(a03)
 	if !containsAll(ack, "MSA|AA|") {
-		t.Fatalf("A03 ack: %q", ack)
+		t.Fatalf("pre-admit A03 ack: %q", ack)
+	}
+	var tasks int
+	if err := a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_tasks`).Scan(&tasks); err != nil || tasks != 0 {
+		t.Fatalf("a pre-admit got %d tasks (%v), want none", tasks, err)
+	}
+	ack = send(bytes.ReplaceAll(bytes.ReplaceAll(a03, []byte("PV1|1|P|"), []byte("PV1|1|I|")), []byte("|40007716^"), []byte("|40007717^")))
+	if !containsAll(ack, "MSA|AA|") {
+		t.Fatalf("inpatient A03 ack: %q", ack)
 	}
 	ack = send([]byte("MSH|^~\\&|HIS|H1|SF|SF|20261010||ADT^A03|X9|P|2.5\rPID|1||M1^^^^MR||张^三\rPV1|1|I\r"))
 	if !containsAll(ack, "MSA|AE|X9") {

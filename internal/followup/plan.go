@@ -165,8 +165,10 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 	var res Result
 	enc := ch.Encounter
 	now := store.Micros(pl.s.now())
-	if enc.Status != patient.Discharged {
-		if ch.PrevStatus == patient.Discharged || enc.Status == patient.Cancelled {
+	if enc.Status != patient.Discharged || enc.Visit() {
+		// An outpatient or emergency visit is no discharge: no plan, and a
+		// stay corrected into a visit loses the open tasks it had.
+		if ch.PrevStatus == patient.Discharged || enc.Status == patient.Cancelled || enc.Visit() && ch.Updated {
 			r, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3
 				WHERE encounter_id = $4 AND status = $5`, Cancelled, "encounter_"+enc.Status, now, enc.ID, Open)
 			if err != nil {
@@ -317,8 +319,8 @@ func (pl *Planner) ApplyNew(ctx context.Context, tx store.Querier, chs []*patien
 	var args []any
 	for i, ch := range chs {
 		enc := ch.Encounter
-		if !ch.Created || enc.Status != patient.Discharged {
-			continue // an admission gets its plan when its discharge arrives
+		if !ch.Created || enc.Status != patient.Discharged || enc.Visit() {
+			continue // an admission gets its plan when its discharge arrives; a visit gets none
 		}
 		if !pl.SkipBefore.IsZero() && enc.DischargeDate.Before(pl.SkipBefore) {
 			res[i].Skipped = true

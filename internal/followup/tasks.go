@@ -48,6 +48,9 @@ type Task struct {
 	WardName      string
 	DischargeDate calendar.Date
 	DNC           bool
+	// NoPhone: the patient has no usable phone number (none was sent, or
+	// every one sent was dropped at import).
+	NoPhone bool
 }
 
 // Overdue reports whether an open task is past its due date on day today.
@@ -56,7 +59,7 @@ func (t *Task) Overdue(today calendar.Date) bool { return t.Status == Open && t.
 const taskCols = `t.id, t.institution_id, t.encounter_id, t.patient_id, t.rule_id, t.rule_version, t.step_key, t.level, t.purpose,
 	t.assignee_role, t.department_id, t.assignee_id, t.channel, t.satisfaction, t.earliest_date, t.due_date, t.next_date, t.status,
 	t.attempts, t.claimed_by, t.claimed_at, t.close_reason, t.closed_at, p.name, p.mrn, e.visit_number, e.dept_name, e.ward_name,
-	e.discharge_date, p.do_not_contact`
+	e.discharge_date, p.do_not_contact, NOT EXISTS (SELECT 1 FROM patient_phones pp WHERE pp.patient_id = t.patient_id)`
 
 const taskFrom = ` FROM followup_tasks t JOIN patients p ON p.id = t.patient_id JOIN encounters e ON e.id = t.encounter_id`
 
@@ -67,7 +70,7 @@ func scanTask(sc interface{ Scan(...any) error }) (*Task, error) {
 	if err := sc.Scan(&t.ID, &t.InstitutionID, &t.EncounterID, &t.PatientID, &t.RuleID, &t.RuleVersion, &t.StepKey, &t.Level,
 		&t.Purpose, &role, &t.DepartmentID, &t.AssigneeID, &t.Channel, &t.Satisfaction, &earliest, &due, &next, &t.Status,
 		&t.Attempts, &t.ClaimedBy, &claimed, &t.CloseReason, &closed, &t.PatientName, &t.MRN, &t.VisitNumber, &t.DeptName,
-		&t.WardName, &ddate, &t.DNC); err != nil {
+		&t.WardName, &ddate, &t.DNC, &t.NoPhone); err != nil {
 		return nil, err
 	}
 	t.Role, t.ClaimedAt, t.ClosedAt = access.Role(role), store.Time(claimed), store.Time(closed)

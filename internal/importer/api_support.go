@@ -27,7 +27,7 @@ func (s *Service) ImportEach(ctx context.Context, p *access.Principal, opt Optio
 	rep := im.rep
 	var perr error
 	for i, m := range msgs {
-		before, nrej := *rep, len(rep.Rejects)
+		before, nrej, nwarn := *rep, len(rep.Rejects), len(rep.Warnings)
 		if err := im.add(ctx, m); err != nil {
 			perr = storeErr(err)
 			break
@@ -38,7 +38,8 @@ func (s *Service) ImportEach(ctx context.Context, p *access.Principal, opt Optio
 			TasksCreated: rep.TasksCreated - before.TasksCreated, TasksCancelled: rep.TasksCancelled - before.TasksCancelled,
 			TasksReplanned: rep.TasksReplanned - before.TasksReplanned,
 			Skipped:        rep.Skipped - before.Skipped, Rejected: rep.Rejected - before.Rejected,
-			Rejects: slices.Clone(rep.Rejects[nrej:])}
+			Rejects: slices.Clone(rep.Rejects[nrej:]), Visits: rep.Visits - before.Visits,
+			Warned: rep.Warned - before.Warned, Warnings: slices.Clone(rep.Warnings[nwarn:])}
 		if fn != nil {
 			if perr = fn(i, one); perr != nil {
 				break

@@ -32,6 +32,8 @@ type Batch struct {
 	TasksCreated  int
 	Rejects       int
 	Skipped       int
+	Visits        int // non-inpatient encounters stored without a plan
+	Warnings      int // values dropped from stored rows
 }
 
 // StaleAfter is how long a running import may go without committing a
@@ -65,13 +67,13 @@ func (s *Service) MarkInterrupted(ctx context.Context) (int, error) {
 func (b *Batch) Unchanged() int { return max(0, b.Messages-b.New-b.Updated-b.Cancelled) }
 
 const batchCols = `id, institution_id, user_id, filename, format, status, started_at, finished_at, messages, encounters_new,
-	encounters_upd, cancelled, tasks_created, rejects, skipped`
+	encounters_upd, cancelled, tasks_created, rejects, skipped, visits, warnings`
 
 func scanBatch(sc interface{ Scan(...any) error }) (*Batch, error) {
 	b := &Batch{}
 	var started, finished int64
 	if err := sc.Scan(&b.ID, &b.InstitutionID, &b.UserID, &b.Filename, &b.Format, &b.Status, &started, &finished,
-		&b.Messages, &b.New, &b.Updated, &b.Cancelled, &b.TasksCreated, &b.Rejects, &b.Skipped); err != nil {
+		&b.Messages, &b.New, &b.Updated, &b.Cancelled, &b.TasksCreated, &b.Rejects, &b.Skipped, &b.Visits, &b.Warnings); err != nil {
 		return nil, err
 	}
 	b.StartedAt, b.FinishedAt = store.Time(started), store.Time(finished)
@@ -177,6 +179,29 @@ func (s *Service) Rejects(ctx context.Context, p *access.Principal, batchID int6
 			return nil, fmt.Errorf("importer: scan reject: %w", err)
 		}
 		out = append(out, rj)
+	}
+	return out, rows.Err()
+}
+
+// Warnings lists the values an import dropped from rows it stored, in file
+// order: field, reason and the masked value.
+func (s *Service) Warnings(ctx context.Context, p *access.Principal, batchID int64) ([]intake.Warning, error) {
+	if _, err := s.Batch(ctx, p, batchID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.R().QueryContext(ctx, `SELECT line, source, field, reason, masked FROM import_warnings
+		WHERE batch_id = $1 ORDER BY line, source`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("importer: list warnings: %w", err)
+	}
+	defer rows.Close()
+	var out []intake.Warning
+	for rows.Next() {
+		var w intake.Warning
+		if err := rows.Scan(&w.Line, &w.Source, &w.Field, &w.Reason, &w.Value); err != nil {
+			return nil, fmt.Errorf("importer: scan warning: %w", err)
+		}
+		out = append(out, w)
 	}
 	return out, rows.Err()
 }

@@ -43,7 +43,12 @@ type Service struct {
 	followup *followup.Service
 	now      func() time.Time
 	log      *slog.Logger
+	classes  intake.Classes
 }
+
+// SetClasses sets which encounter class codes are inpatient stays
+// (intake.DefaultClasses until called); set once at start-up.
+func (s *Service) SetClasses(c intake.Classes) { s.classes = c }
 
 // New returns the import service.
 func New(db *store.DB, au *audit.Service, o *org.Service, cal *caldb.Service, pat *patient.Service, fu *followup.Service,
@@ -51,7 +56,7 @@ func New(db *store.DB, au *audit.Service, o *org.Service, cal *caldb.Service, pa
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, audit: au, org: o, cal: cal, patients: pat, followup: fu, now: now, log: log}
+	return &Service{db: db, audit: au, org: o, cal: cal, patients: pat, followup: fu, now: now, log: log, classes: intake.DefaultClasses()}
 }
 
 // Formats Suifang reads.
@@ -91,9 +96,16 @@ type Report struct {
 	TasksCancelled int
 	TasksReplanned int // open tasks moved to a corrected discharge date
 	Skipped        int // stored without a plan (older than the cut-off)
-	Rejected       int
-	Rejects        []intake.Reject // the first Options.KeepRejects
-	Duration       time.Duration
+	// Visits are outpatient, emergency and other non-inpatient encounters
+	// among the stored ones: kept, but no discharge plan.
+	Visits   int
+	Rejected int
+	Rejects  []intake.Reject // the first Options.KeepRejects
+	// Warned counts values dropped from stored messages (an unusable phone
+	// number); Warnings lists the first Options.KeepRejects of them.
+	Warned   int
+	Warnings []intake.Warning
+	Duration time.Duration
 }
 
 // route caches what one institution needs during an import.
@@ -233,6 +245,7 @@ type run struct {
 	onlyChecked bool
 	batch       []intake.Message
 	rejbuf      []intake.Reject
+	warnbuf     []intake.Warning
 }
 
 func (im *run) begin(ctx context.Context) error {
@@ -262,6 +275,27 @@ func (im *run) reject(ctx context.Context, rj intake.Reject) error {
 
 func (im *run) add(ctx context.Context, m intake.Message) error {
 	im.rep.Messages++
+	im.s.classes.Apply(&m)
+	// Every path normalises phones with the parsers' rule; for their
+	// output this is a no-op, for the JSON API it is the check.
+	var phones []string
+	for _, ph := range m.Patient.Phones {
+		ok, bad := intake.ParsePhones(ph)
+		phones = append(phones, ok...)
+		for _, b := range bad {
+			m.Warnings = append(m.Warnings, intake.PhoneWarning("patient.phones", b))
+		}
+	}
+	m.Patient.Phones = phones
+	for _, w := range m.Warnings {
+		w.Line, w.Source = m.Line, clip(m.Source, 200)
+		w.Field, w.Reason, w.Value = clip(w.Field, 100), clip(w.Reason, 500), clip(w.Value, 64)
+		im.rep.Warned++
+		if len(im.rep.Warnings) < im.opt.KeepRejects {
+			im.rep.Warnings = append(im.rep.Warnings, w)
+		}
+		im.warnbuf = append(im.warnbuf, w)
+	}
 	im.batch = append(im.batch, m)
 	if len(im.batch) >= im.opt.BatchSize {
 		return im.flush(ctx)
@@ -362,7 +396,7 @@ func (im *run) routeByCode(ctx context.Context, code string) (*route, error) {
 
 // flush stores the pending batch in one transaction.
 func (im *run) flush(ctx context.Context) error {
-	if len(im.batch) == 0 && len(im.rejbuf) == 0 {
+	if len(im.batch) == 0 && len(im.rejbuf) == 0 && len(im.warnbuf) == 0 {
 		return nil
 	}
 	// Routing reads institutions outside the write transaction.
@@ -452,12 +486,12 @@ func (im *run) flush(ctx context.Context) error {
 				return fmt.Errorf("importer: store reject: %w", err)
 			}
 		}
-		return nil
+		return im.storeWarnings(ctx, tx)
 	})
 	if err != nil {
 		return err
 	}
-	im.batch, im.rejbuf = im.batch[:0], im.rejbuf[:0]
+	im.batch, im.rejbuf, im.warnbuf = im.batch[:0], im.rejbuf[:0], im.warnbuf[:0]
 	if im.opt.Progress != nil {
 		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
 	}
@@ -479,7 +513,22 @@ func (im *run) applyOne(ctx context.Context, tx store.Querier, rt *route, m inta
 	return nil
 }
 
+// storeWarnings writes the pending warnings: field, reason and the masked
+// value only.
+func (im *run) storeWarnings(ctx context.Context, tx store.Querier) error {
+	for _, w := range im.warnbuf {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO import_warnings (batch_id, line, source, field, reason, masked) VALUES ($1,$2,$3,$4,$5,$6)`,
+			im.rep.BatchID, w.Line, w.Source, w.Field, w.Reason, w.Value); err != nil {
+			return fmt.Errorf("importer: store warning: %w", err)
+		}
+	}
+	return nil
+}
+
 func (im *run) count(ch *patient.Change, res followup.Result) {
+	if ch.Encounter.Visit() {
+		im.rep.Visits++
+	}
 	switch {
 	case ch.Created:
 		im.rep.New++
@@ -529,6 +578,10 @@ func (im *run) finish(ctx context.Context, perr error) error {
 			}
 		}
 		im.rejbuf = im.rejbuf[:0]
+		if err := im.storeWarnings(ctx, tx); err != nil {
+			return err
+		}
+		im.warnbuf = im.warnbuf[:0]
 		inst := int64(0)
 		if len(im.routes) == 1 {
 			for _, rt := range im.routes {
@@ -538,14 +591,15 @@ func (im *run) finish(ctx context.Context, perr error) error {
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE import_batches SET institution_id=$1, finished_at=$2, messages=$3, encounters_new=$4,
-			encounters_upd=$5, cancelled=$6, tasks_created=$7, rejects=$8, skipped=$9, status=$10 WHERE id=$11`,
-			inst, store.Micros(im.s.now()), r.Messages, r.New, r.Updated, r.Cancelled, r.TasksCreated, r.Rejected, r.Skipped, status, r.BatchID); err != nil {
+			encounters_upd=$5, cancelled=$6, tasks_created=$7, rejects=$8, skipped=$9, status=$10, visits=$12, warnings=$13 WHERE id=$11`,
+			inst, store.Micros(im.s.now()), r.Messages, r.New, r.Updated, r.Cancelled, r.TasksCreated, r.Rejected, r.Skipped, status, r.BatchID,
+			r.Visits, r.Warned); err != nil {
 			return fmt.Errorf("importer: finish batch: %w", err)
 		}
 		e := audit.Event(im.p, "import.run", "import_batch", fmt.Sprint(r.BatchID), inst)
 		e.Success = perr == nil
-		e.Detail = fmt.Sprintf("file=%s format=%s messages=%d new=%d updated=%d cancelled=%d tasks=%d rejects=%d skipped=%d",
-			r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Cancelled, r.TasksCreated, r.Rejected, r.Skipped)
+		e.Detail = fmt.Sprintf("file=%s format=%s messages=%d new=%d updated=%d cancelled=%d tasks=%d rejects=%d skipped=%d visits=%d warnings=%d",
+			r.Filename, r.Format, r.Messages, r.New, r.Updated, r.Cancelled, r.TasksCreated, r.Rejected, r.Skipped, r.Visits, r.Warned)
 		return im.s.audit.Append(ctx, tx, e)
 	})
 }

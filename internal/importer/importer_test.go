@@ -374,56 +374,78 @@ func TestImporterHL7Samples(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e, _ := setup(t, db, "H1")
-		open := `SELECT COUNT(*) FROM followup_tasks WHERE status = 'open'`
+	// The samples, as the interface specification wrote them, are a
+	// pre-admitted patient (PV1-2 = P): a visit, stored and counted, with no
+	// discharge plan. Sent as an inpatient (PV1-2 = I), as a ward's HIS
+	// would, they are the discharge flow tested below.
+	t.Run("as-sent", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			e, _ := setup(t, db, "H1")
+			e.importHL7("ADT-A01-01.hl7", files["ADT-A01-01.hl7"])
+			rep := e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
+			if rep.Visits != 1 || rep.TasksCreated != 0 {
+				t.Errorf("pre-admit A03 report %+v, want a visit and no tasks", rep)
+			}
+			if n := e.count(`SELECT COUNT(*) FROM followup_tasks`); n != 0 {
+				t.Errorf("%d tasks for a pre-admit, want 0", n)
+			}
+		})
+	})
+	for n, b := range files {
+		files[n] = bytes.ReplaceAll(b, []byte("PV1|1|P|"), []byte("PV1|1|I|"))
+	}
+	t.Run("inpatient", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			e, _ := setup(t, db, "H1")
+			open := `SELECT COUNT(*) FROM followup_tasks WHERE status = 'open'`
 
-		// A01, A03: the discharge is planned; A13 takes it back.
-		e.importHL7("ADT-A01-01.hl7", files["ADT-A01-01.hl7"])
-		rep := e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
-		// Surgery → the key plan; PID-30 says the patient died → no L3.
-		if rep.TasksCreated != 5 || rep.Updated != 1 {
-			t.Errorf("A03 report %+v, want 5 tasks", rep)
-		}
-		if n := e.count(open); n != 5 {
-			t.Errorf("%d open tasks after A03", n)
-		}
-		once := e.snapshot()
-		e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
-		if again := e.snapshot(); again != once {
-			t.Errorf("re-sent A03 changed the database:\n%s\nvs\n%s", once, again)
-		}
-		rep = e.importHL7("ADT-A13-01.hl7", files["ADT-A13-01.hl7"])
-		if rep.Cancelled != 1 || rep.TasksCancelled != 5 {
-			t.Errorf("A13 report %+v", rep)
-		}
-		if n := e.count(open); n != 0 {
-			t.Errorf("%d open tasks after A13, want 0", n)
-		}
-		if n := e.count(`SELECT COUNT(*) FROM encounters WHERE visit_number = '40007716' AND status = 'admitted'`); n != 1 {
-			t.Error("A13 should leave the stay admitted")
-		}
+			// A01, A03: the discharge is planned; A13 takes it back.
+			e.importHL7("ADT-A01-01.hl7", files["ADT-A01-01.hl7"])
+			rep := e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
+			// Surgery → the key plan; PID-30 says the patient died → no L3.
+			if rep.TasksCreated != 5 || rep.Updated != 1 {
+				t.Errorf("A03 report %+v, want 5 tasks", rep)
+			}
+			if n := e.count(open); n != 5 {
+				t.Errorf("%d open tasks after A03", n)
+			}
+			once := e.snapshot()
+			e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
+			if again := e.snapshot(); again != once {
+				t.Errorf("re-sent A03 changed the database:\n%s\nvs\n%s", once, again)
+			}
+			rep = e.importHL7("ADT-A13-01.hl7", files["ADT-A13-01.hl7"])
+			if rep.Cancelled != 1 || rep.TasksCancelled != 5 {
+				t.Errorf("A13 report %+v", rep)
+			}
+			if n := e.count(open); n != 0 {
+				t.Errorf("%d open tasks after A13, want 0", n)
+			}
+			if n := e.count(`SELECT COUNT(*) FROM encounters WHERE visit_number = '40007716' AND status = 'admitted'`); n != 1 {
+				t.Error("A13 should leave the stay admitted")
+			}
 
-		// Every sample, in order, once and then twice: the same result.
-		for _, n := range names {
-			e.importHL7(n, files[n])
-		}
-		first := e.snapshot()
-		for _, n := range names {
-			e.importHL7(n, files[n])
-		}
-		if second := e.snapshot(); second != first {
-			t.Errorf("importing the samples twice differs from once:\n%s\nvs\n%s", first, second)
-		}
-		if n := e.count(`SELECT COUNT(*) FROM encounters`); n != 1 {
-			t.Errorf("%d encounters from the samples, want 1", n)
-		}
-		if n := e.count(`SELECT COUNT(*) FROM patients`); n != 1 {
-			t.Errorf("%d patients from the samples, want 1", n)
-		}
-		if n := e.count(`SELECT COUNT(*) FROM followup_tasks`); n != 5 {
-			t.Errorf("%d tasks from the samples, want 5", n)
-		}
+			// Every sample, in order, once and then twice: the same result.
+			for _, n := range names {
+				e.importHL7(n, files[n])
+			}
+			first := e.snapshot()
+			for _, n := range names {
+				e.importHL7(n, files[n])
+			}
+			if second := e.snapshot(); second != first {
+				t.Errorf("importing the samples twice differs from once:\n%s\nvs\n%s", first, second)
+			}
+			if n := e.count(`SELECT COUNT(*) FROM encounters`); n != 1 {
+				t.Errorf("%d encounters from the samples, want 1", n)
+			}
+			if n := e.count(`SELECT COUNT(*) FROM patients`); n != 1 {
+				t.Errorf("%d patients from the samples, want 1", n)
+			}
+			if n := e.count(`SELECT COUNT(*) FROM followup_tasks`); n != 5 {
+				t.Errorf("%d tasks from the samples, want 5", n)
+			}
+		})
 	})
 }
 

@@ -134,7 +134,8 @@ var tblSpecs = []tblSpec{
 		zh: "病案号（住院号），院内唯一标识患者", enDesc: "Medical record number, unique per institution", example: "2026000123"},
 	{field: tfVisit, header: "住院流水号", synonyms: []string{"就诊号", "住院次数流水号", "入院登记号", "就诊流水号", "住院登记号", "流水号", "visit_number", "visit_no"},
 		required: true, inTemplate: true, en: "visit number",
-		zh: "本次住院的流水号；重复导入同一流水号不会产生重复随访", enDesc: "Visit (encounter) number; re-importing the same one never duplicates anything", example: "ZY202610100001"},
+		zh:     "本次住院的流水号；重复导入同一流水号不会产生重复随访。HL7 取 PV1-19（空则 PID-18）；FHIR 取 type 为 VN 的 Encounter.identifier，否则第一个 identifier，没有 identifier 时取 Encounter.id，再无则取 fullUrl 最后一段（urn:uuid），重复发送时保持不变",
+		enDesc: "Visit (encounter) number; re-importing the same one never duplicates anything. HL7: PV1-19 (else PID-18); FHIR: the Encounter.identifier typed VN, else the first identifier, else Encounter.id, else the fullUrl's last segment (urn:uuid), stable across re-sends", example: "ZY202610100001"},
 	{field: tfNationalID, header: "身份证号", synonyms: []string{"身份证号码", "证件号码", "证件号", "身份证", "居民身份证号", "national_id", "id_number"},
 		inTemplate: true, en: "national ID",
 		zh: "居民身份证号（GB 11643，18 位，末位可为 X；15 位旧号亦可）；缺出生日期/性别时由此推出", enDesc: "Resident ID number (GB 11643); fills in birth date and sex when those are empty", example: "110105195803121232"},
@@ -149,7 +150,8 @@ var tblSpecs = []tblSpec{
 		zh: "出生日期（年龄列不使用：年龄推不出日期）", enDesc: "Birth date (an age column is ignored: it gives no date)", example: "1958-03-12"},
 	{field: tfPhone, header: "联系电话", synonyms: []string{"手机号", "手机号码", "手机", "电话", "电话号码", "联系人电话", "患者电话", "本人电话", "家庭电话", "phone", "mobile", "tel"},
 		inTemplate: true, en: "phone",
-		zh: "电话；可有多列，或一格内用 , ; / 、 分隔多个号码", enDesc: "Phone(s); several columns or several numbers in a cell separated by , ; / 、", example: "13800138000"},
+		zh:     "电话；可有多列，或一格内用 , ; / 、 分隔多个号码。手机 11 位（去掉 +86/0086/86 与分隔符），固话带区号；无法使用的号码（如 7777）被舍弃并记入导入报告的“警告”，该行仍导入",
+		enDesc: "Phone(s); several columns or several numbers in a cell separated by , ; / 、. Mobiles have 11 digits (+86/0086/86 and separators dropped), landlines their area code; an unusable number (e.g. 7777) is dropped with a warning on the import report, the row is still imported", example: "13800138000"},
 	{field: tfAddress, header: "现住址", synonyms: []string{"家庭住址", "地址", "住址", "联系地址", "现住地址", "户籍地址", "address"}, inTemplate: true, en: "address",
 		zh: "现住址", enDesc: "Current address", example: "北京市朝阳区示例路1号"},
 	{field: tfEmployer, header: "工作单位", synonyms: []string{"单位", "单位名称", "employer"}, inTemplate: true, en: "employer",
@@ -847,74 +849,14 @@ func tblSplitList(s string) []string {
 	return out
 }
 
-// tblParsePhones splits and normalises a phone cell: separators , ; / 、
-// and their full-width forms; spaces, dots and parentheses dropped; 转/ext
-// becomes "-"; +86/0086 dropped before a mobile number.
+// tblParsePhones splits and normalises a phone cell (see ParsePhones);
+// the first unusable number is the error.
 func tblParsePhones(s string) ([]string, error) {
-	s = tblNarrow(s)
-	parts := strings.FieldsFunc(s, func(r rune) bool {
-		switch r {
-		case ',', ';', '/', '、', '､', '|', '\n', '\r', '，', '；':
-			return true
-		}
-		return false
-	})
-	var out []string
-	for _, p := range parts {
-		p = tblValue(p)
-		if p == "" {
-			continue
-		}
-		n, err := tblNormPhone(p)
-		if err != nil {
-			return nil, err
-		}
-		out = tblAppendUnique(out, n)
+	ok, bad := ParsePhones(s)
+	if len(bad) > 0 {
+		return nil, bad[0].Err
 	}
-	return out, nil
-}
-
-var tblPhoneExt = strings.NewReplacer("转", "-", "ext.", "-", "ext", "-", "EXT", "-", "#", "-", "分机", "-")
-
-func tblNormPhone(p string) (string, error) {
-	raw := p
-	p = tblPhoneExt.Replace(p)
-	var b strings.Builder
-	digits := 0
-	for i, r := range p {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == '-':
-			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
-				b.WriteRune(r)
-			}
-		case r == ' ', r == '.', r == '(', r == ')', r == '\t':
-		default:
-			return "", fmt.Errorf("电话号码含非法字符 / phone %q has invalid characters", raw)
-		}
-	}
-	n := strings.TrimSuffix(b.String(), "-")
-	// Mobile numbers lose separators and the country code.
-	only := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, n)
-	for _, pre := range []string{"", "86", "0086"} {
-		rest, ok := strings.CutPrefix(only, pre)
-		if ok && len(rest) == 11 && rest[0] == '1' && (pre != "" || n[0] != '+') && (pre == "" || n[0] == '+' || strings.HasPrefix(n, "00")) {
-			return rest, nil
-		}
-	}
-	if digits < 7 || digits > 20 {
-		return "", fmt.Errorf("电话号码位数不对 / phone %q: %d digits", raw, digits)
-	}
-	return n, nil
+	return ok, nil
 }
 
 func tblAppendUnique(list []string, s string) []string {

@@ -438,9 +438,10 @@ func (p *tblParser) build(line int, rec []string, excel bool) (Message, *tblRowE
 		pt.Sex = Unknown
 	}
 	for _, c := range l.cols[tfPhone] {
-		phones, err := tblParsePhones(tblValue(cell(c)))
-		if err != nil {
-			return m, bad(c, err)
+		// An unusable number costs the number, not the stay.
+		phones, badPhones := ParsePhones(tblValue(cell(c)))
+		for _, b := range badPhones {
+			m.warnPhone(l.headers[c], b.Err, b.Raw)
 		}
 		for _, ph := range phones {
 			pt.Phones = tblAppendUnique(pt.Phones, ph)

@@ -325,7 +325,7 @@ func TestParseCSVRejects(t *testing.T) {
 		"A3,V3,王五,男\n" + // 6 too few fields
 		"A4,,赵六,女,2026-10-10,,,\n" + // 7 no visit number
 		"A5,V5,钱七,X,2026-10-10,,,\n" + // 8 bad sex
-		"A6,V6,孙八,女,2026-10-10,abc,,\n" + // 9 bad phone
+		"A6,V6,孙八,女,2026-10-10,abc,,\n" + // 9 bad phone: kept, with a warning
 		"A7,V7,周九,女,2026-10-10,,很好,\n" + // 10 bad outcome
 		"A8,V8,吴十,女,2026-10-10,,,110105195803121233\n" + // 11 bad ID check digit
 		"A9,V9,郑一,女,,,,\n" + // 12 no discharge date
@@ -336,7 +336,7 @@ func TestParseCSVRejects(t *testing.T) {
 	wantRejects := []struct {
 		line  int
 		field string
-	}{{3, "出院日期"}, {6, ""}, {7, "住院流水号"}, {8, "性别"}, {9, "联系电话"}, {10, "治疗结果"}, {11, "身份证号"}, {12, "出院日期"}, {13, ""}}
+	}{{3, "出院日期"}, {6, ""}, {7, "住院流水号"}, {8, "性别"}, {10, "治疗结果"}, {11, "身份证号"}, {12, "出院日期"}, {13, ""}}
 	if len(res.rejects) != len(wantRejects) {
 		t.Fatalf("rejects %d: %+v", len(res.rejects), res.rejects)
 	}
@@ -353,10 +353,13 @@ func TestParseCSVRejects(t *testing.T) {
 	for _, m := range res.msgs {
 		lines = append(lines, m.Line)
 	}
-	if !reflect.DeepEqual(lines, []int{2, 14, 15}) {
+	if !reflect.DeepEqual(lines, []int{2, 9, 14, 15}) {
 		t.Errorf("message lines %v", lines)
 	}
-	if sum.Rows != 12 || sum.Messages != 3 || sum.Rejects != 9 {
+	if w := res.msgs[1].Warnings; len(w) != 1 || w[0].Field != "联系电话" || len(res.msgs[1].Patient.Phones) != 0 || strings.Contains(w[0].Value, "abc") {
+		t.Errorf("row 9 warnings %+v phones %v", w, res.msgs[1].Patient.Phones)
+	}
+	if sum.Rows != 12 || sum.Messages != 4 || sum.Rejects != 8 {
 		t.Errorf("summary %+v", sum)
 	}
 }

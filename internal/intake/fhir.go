@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -99,6 +100,9 @@ type fhirPatient struct {
 	Telecom    []fhirContactPoint   `json:"telecom"`
 	Address    []fhirAddress        `json:"address"`
 	Contact    []fhirPatientContact `json:"contact"`
+	// deceased[x]: a boolean or a dateTime.
+	DeceasedBoolean  *bool  `json:"deceasedBoolean"`
+	DeceasedDateTime string `json:"deceasedDateTime"`
 }
 
 type fhirPatientContact struct {
@@ -109,6 +113,7 @@ type fhirPatientContact struct {
 
 type fhirEncounter struct {
 	Status          string           `json:"status"`
+	Class           json.RawMessage  `json:"class"` // R4 Coding; R5 CodeableConcept list
 	Identifier      []fhirIdentifier `json:"identifier"`
 	Subject         *fhirReference   `json:"subject"`
 	Period          *fhirPeriod      `json:"period"`
@@ -158,6 +163,7 @@ type fhirEntry struct {
 	num    int // 1-based
 	rtype  string
 	id     string
+	url    string // the entry's fullUrl
 	raw    string // the resource JSON, truncated, for rejects
 	reject *Reject
 
@@ -173,6 +179,7 @@ type fhirEntry struct {
 	surgery    bool
 	procedures []string
 	linked     bool // a Condition/Procedure reached an encounter
+	warned     bool // a Patient's warnings went out with an earlier message
 }
 
 type fhirBundle struct {
@@ -295,7 +302,7 @@ func (b *fhirBundle) addEntry(e *fhirEntry, fullURL string, res json.RawMessage)
 		e.reject = &Reject{Field: "entry.resource", Reason: "资源格式错误 / malformed resource: " + fhirJSONErr(err), Raw: e.raw}
 		return
 	}
-	e.rtype, e.id = head.ResourceType, head.ID
+	e.rtype, e.id, e.url = head.ResourceType, head.ID, fullURL
 	var target any
 	switch e.rtype {
 	case "Patient":
@@ -604,15 +611,28 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 	if err != nil {
 		return m, fhirRej("Encounter.subject", "找不到患者 / patient not found: "+err.Error())
 	}
-	if r := fhirPatientInto(&m.Patient, pe.patient); r != nil {
+	if r := fhirPatientInto(&m, pe.patient); r != nil {
 		r.Reason = fmt.Sprintf("条目 %d（Patient）: %s / entry %d (Patient)", pe.num, r.Reason, pe.num)
 		return m, r
 	}
 
 	x := &m.Encounter
+	code, ok := fhirClassCode(enc.Class)
+	if !ok {
+		return m, fhirRej("Encounter.class", "就诊类别格式错误 / Encounter.class is neither a Coding nor a list of CodeableConcepts")
+	}
+	if code != "" {
+		x.ClassCode, x.ClassSystem = code, ClassFHIR
+		x.Class = DefaultClasses().Of(ClassFHIR, code)
+	}
+	// identifier is optional in R4 (Synthea sends none): the resource id,
+	// else the fullUrl's last segment, is stable across re-sends.
 	x.VisitNumber = fhirVisitNumber(enc.Identifier)
 	if x.VisitNumber == "" {
-		return m, fhirRej("Encounter.identifier", "就诊号为空 / no visit number in Encounter.identifier")
+		x.VisitNumber = fhirResourceKey(e.id, e.url)
+	}
+	if x.VisitNumber == "" {
+		return m, fhirRej("Encounter.identifier", "就诊号为空（无 identifier、id 与 fullUrl）/ no visit number: no identifier, id or fullUrl")
 	}
 	if len(x.VisitNumber) > 64 {
 		return m, fhirRej("Encounter.identifier", "就诊号过长 / visit number longer than 64 characters")
@@ -629,6 +649,9 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 				return m, fhirRej("Encounter.period.end", err.Error())
 			}
 		}
+	}
+	if m.Event == Discharge && x.DischargedAt.IsZero() && x.Class.Visit() && !x.AdmittedAt.IsZero() {
+		x.DischargedAt = x.AdmittedAt // a finished visit without an end: it ended the day it began
 	}
 	if m.Event == Discharge && x.DischargedAt.IsZero() {
 		return m, fhirRej("Encounter.period.end", "已完成的就诊缺少出院时间 / finished encounter without period.end")
@@ -664,8 +687,17 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 			}
 		}
 	}
-	for _, p := range enc.Participant {
-		if p.Individual == nil || !fhirParticipantIs(p.Type, "ATND", "主治") {
+	// The attending (ATND, 主治), else the primary performer (PPRF: Synthea
+	// and many facades name the doctor only so).
+	participants := enc.Participant
+	for i, p := range enc.Participant {
+		if p.Individual != nil && fhirParticipantIs(p.Type, "ATND", "主治") {
+			participants = enc.Participant[i:]
+			break
+		}
+	}
+	for _, p := range participants {
+		if p.Individual == nil || !fhirParticipantIs(p.Type, "ATND", "主治") && !fhirParticipantIs(p.Type, "PPRF", "") {
 			continue
 		}
 		x.AttendingDoctor = fhirClip(p.Individual.Display)
@@ -687,7 +719,96 @@ func (b *fhirBundle) message(e *fhirEntry) (Message, *Reject) {
 	}
 	x.Surgery = e.surgery
 	x.Procedures = e.procedures
+	if died, ok := fhirDeathTime(pe.patient); ok && !died.IsZero() && !x.AdmittedAt.IsZero() && !x.DischargedAt.IsZero() &&
+		!died.Before(x.AdmittedAt) && !died.After(x.DischargedAt.Add(24*time.Hour)) {
+		x.Outcome = Died // died during this stay, like PID-30 on an A03
+	}
+	// A patient with several encounters is mapped for each: its warnings
+	// go out once, with the first usable one.
+	if pe.warned {
+		m.Warnings = nil
+	}
+	pe.warned = true
 	return m, nil
+}
+
+// fhirDeathTime reads Patient.deceased[x]: ok when the patient has died,
+// with the time when deceasedDateTime gives one.
+func fhirDeathTime(p *fhirPatient) (time.Time, bool) {
+	if v := strings.TrimSpace(p.DeceasedDateTime); v != "" {
+		t, _, err := tblParseTime(v, false, false)
+		if err != nil {
+			return time.Time{}, true // dead at an unreadable time is still dead
+		}
+		return t, true
+	}
+	return time.Time{}, p.DeceasedBoolean != nil && *p.DeceasedBoolean
+}
+
+// fhirClassCode reads Encounter.class: an R4 Coding, an R5 list of
+// CodeableConcepts (the first coding with a code), or nothing (""). A v3
+// ActCode coding is preferred when several are given.
+func fhirClassCode(raw json.RawMessage) (string, bool) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" {
+		return "", true
+	}
+	var codings []fhirCoding
+	switch t[0] {
+	case '{':
+		var c fhirCoding
+		if json.Unmarshal(t, &c) != nil {
+			return "", false
+		}
+		codings = []fhirCoding{c}
+	case '[':
+		var list []fhirConcept
+		if json.Unmarshal(t, &list) != nil {
+			return "", false
+		}
+		for _, cc := range list {
+			codings = append(codings, cc.Coding...)
+		}
+	default:
+		return "", false
+	}
+	pick := ""
+	for _, c := range codings {
+		code := strings.ToUpper(strings.TrimSpace(c.Code))
+		if code == "" {
+			continue
+		}
+		if strings.Contains(c.System, "v3-ActCode") || strings.Contains(c.System, "2.16.840.1.113883.5.4") {
+			return tblTruncate(code, 20), true
+		}
+		if pick == "" {
+			pick = code
+		}
+	}
+	return tblTruncate(pick, 20), true
+}
+
+// fhirResourceKey is an Encounter's id, else its fullUrl's last segment
+// (urn:uuid:…, urn:oid:…, or …/Encounter/<id>[/_history/n]).
+func fhirResourceKey(id, fullURL string) string {
+	if id = strings.TrimSpace(id); id != "" {
+		return id
+	}
+	u := strings.TrimSpace(fullURL)
+	for _, pre := range []string{"urn:uuid:", "urn:oid:"} {
+		if rest, ok := strings.CutPrefix(u, pre); ok {
+			return rest
+		}
+	}
+	if k := fhirTypeID(u); k != "" {
+		_, rest, _ := strings.Cut(k, "/")
+		return rest
+	}
+	u = strings.TrimRight(u, "/")
+	if i := strings.LastIndexByte(u, '/'); i >= 0 {
+		return u[i+1:]
+	}
+	return u
 }
 
 func (b *fhirBundle) facility(sp *fhirReference) string {
@@ -759,7 +880,8 @@ func fhirVisitNumber(ids []fhirIdentifier) string {
 }
 
 // fhirPatientInto maps a Patient resource.
-func fhirPatientInto(pt *Patient, p *fhirPatient) *Reject {
+func fhirPatientInto(m *Message, p *fhirPatient) *Reject {
+	pt := &m.Patient
 	var nidStrict, nidLoose []string
 	for _, id := range p.Identifier {
 		v := strings.TrimSpace(id.Value)
@@ -839,14 +961,15 @@ func fhirPatientInto(pt *Patient, p *fhirPatient) *Reject {
 		if strings.TrimSpace(t.Value) == "" {
 			continue
 		}
-		phones, err := tblParsePhones(t.Value)
-		if err != nil {
-			return fhirRej("Patient.telecom", err.Error())
+		phones, bad := ParsePhones(t.Value)
+		for _, b := range bad {
+			m.warnPhone("Patient.telecom", b.Err, b.Raw)
 		}
 		for _, ph := range phones {
 			pt.Phones = tblAppendUnique(pt.Phones, ph)
 		}
 	}
+	_, pt.Deceased = fhirDeathTime(p)
 	pt.Address = fhirClip(fhirAddressText(p.Address))
 	for _, c := range p.Contact {
 		if !fhirParticipantIs(c.Relationship, "E", "单位") {

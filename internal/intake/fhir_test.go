@@ -48,6 +48,7 @@ func TestParseFHIRBundle(t *testing.T) {
 			DischargedAt: tblCST(2026, 10, 10, 14, 5, 0),
 			Diagnoses:    []Diagnosis{{"I21.0", "急性前壁心肌梗死"}, {"I10", "高血压"}, {"E11.9", "2型糖尿病"}},
 			Surgery:      true, Procedures: []string{"经皮冠状动脉介入治疗"}, Outcome: Improved,
+			Class: Inpatient, ClassCode: "IMP", ClassSystem: ClassFHIR,
 		},
 	}
 	if !reflect.DeepEqual(res.msgs[0], want) {
@@ -143,7 +144,7 @@ func TestFHIRHelpers(t *testing.T) {
 }
 
 func FuzzParseFHIR(f *testing.F) {
-	for _, name := range []string{"bundle-discharge.json", "bundle-missing-patient.json"} {
+	for _, name := range []string{"bundle-discharge.json", "bundle-missing-patient.json", "synthea-r4-transaction.json"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "fhir", name))
 		if err != nil {
 			f.Fatal(err)
@@ -151,6 +152,8 @@ func FuzzParseFHIR(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`{"resourceType":"Bundle","type":"batch","entry":[{"fullUrl":"a","resource":{"resourceType":"Patient","id":"a"}},{"fullUrl":"a","resource":{"resourceType":"Encounter","subject":{"reference":"a"}}}]}`))
+	// Encounter.class as R5 writes it (a list), and missing.
+	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","id":"p","identifier":[{"type":{"coding":[{"code":"MR"}]},"value":"M1"}],"name":[{"text":"张三"}],"deceasedBoolean":true,"telecom":[{"system":"phone","value":"7777"}]}},{"fullUrl":"urn:uuid:e","resource":{"resourceType":"Encounter","status":"finished","class":[{"coding":[{"code":"AMB"}]}],"subject":{"reference":"urn:uuid:p"},"period":{"start":"2026-09-01"}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var res tblResult
 		sum, err := ParseFHIR(bytes.NewReader(data), "fuzz.json", res.sink())
@@ -172,4 +175,94 @@ func FuzzParseFHIR(f *testing.F) {
 			last = m.Line
 		}
 	})
+}
+
+// A Synthea-shaped R4 transaction bundle from a Chinese FHIR facade: four
+// patients (one died after his stay, one is marked deceased), inpatient,
+// ambulatory, emergency and virtual encounters, most without identifier.
+func TestParseFHIRSyntheaClasses(t *testing.T) {
+	res, sum := fhirParseFile(t, "synthea-r4-transaction.json")
+	if len(res.rejects) != 0 {
+		t.Fatalf("rejects: %+v", res.rejects)
+	}
+	if sum.Messages != 8 {
+		t.Fatalf("summary %+v", sum)
+	}
+	type want struct {
+		visit    string
+		class    Class
+		code     string
+		deceased bool
+		phones   string
+		warnings int
+	}
+	wants := []want{
+		{"e1b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e801", Inpatient, "IMP", false, "13912345601", 1}, // the US home number: warned once
+		{"e1b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e802", Outpatient, "AMB", false, "13912345601", 0},
+		{"e1b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e803", Emergency, "EMER", false, "13912345601", 0},
+		{"e2b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e801", Inpatient, "IMP", true, "13801234567", 0},
+		{"e2b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e802", Outpatient, "AMB", true, "13801234567", 0},
+		{"ZY202609140031", Inpatient, "IMP", false, "", 1}, // identifier typed VN wins over the id
+		{"e3b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e802", OtherVisit, "VR", false, "", 0},
+		{"e4b2c3d4-0a1b-4c2d-8e3f-a4b5c6d7e801", Emergency, "EMER", true, "010-65521234", 0},
+	}
+	for i, w := range wants {
+		m := res.msgs[i]
+		e := m.Encounter
+		if e.VisitNumber != w.visit || e.Class != w.class || e.ClassCode != w.code || e.ClassSystem != ClassFHIR ||
+			m.Patient.Deceased != w.deceased || strings.Join(m.Patient.Phones, ",") != w.phones || len(m.Warnings) != w.warnings {
+			t.Errorf("encounter %d: visit %q class %q/%q deceased %v phones %q warnings %+v; want %+v",
+				i, e.VisitNumber, e.Class, e.ClassCode, m.Patient.Deceased, m.Patient.Phones, m.Warnings, w)
+		}
+		for _, wn := range m.Warnings {
+			if wn.Field != "Patient.telecom" || strings.Contains(wn.Value, "327-4925") || strings.Contains(wn.Value, "804-1180") {
+				t.Errorf("encounter %d: warning %+v", i, wn)
+			}
+		}
+	}
+	a := res.msgs[0].Encounter
+	if a.AttendingDoctor != "陈明" || a.WardCode != "W05" || !a.Surgery || len(a.Diagnoses) != 2 || a.Diagnoses[0].Code != "I21.0" {
+		t.Errorf("inpatient stay %+v", a)
+	}
+	// Died two weeks after discharge: the patient is deceased, the stay's
+	// outcome is not "died".
+	if res.msgs[3].Encounter.Outcome == Died || res.msgs[7].Encounter.Outcome != Died {
+		t.Errorf("outcomes %q (died later), %q (expired in the emergency room)", res.msgs[3].Encounter.Outcome, res.msgs[7].Encounter.Outcome)
+	}
+}
+
+// Encounter.class in its three shapes, and the resource-id fallback.
+func TestFHIRClassShapesAndVisitFallback(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		code string
+		ok   bool
+	}{
+		{`{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"}`, "IMP", true},
+		{`[{"coding":[{"system":"http://example.org/local","code":"zy"},{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"ACUTE"}]}]`, "ACUTE", true},
+		{`[{"coding":[{"code":"amb"}]}]`, "AMB", true},
+		{``, "", true},
+		{`null`, "", true},
+		{`"IMP"`, "", false},
+	} {
+		code, ok := fhirClassCode([]byte(tc.raw))
+		if code != tc.code || ok != tc.ok {
+			t.Errorf("fhirClassCode(%s) = %q, %v", tc.raw, code, ok)
+		}
+	}
+	for _, tc := range []struct{ id, url, want string }{
+		{"enc-1", "urn:uuid:x", "enc-1"},
+		{"", "urn:uuid:5c9f1b7e-3c2d-4f8a-b6e1-2a7d9c0e4b11", "5c9f1b7e-3c2d-4f8a-b6e1-2a7d9c0e4b11"},
+		{"", "https://fhir.example.cn/r4/Encounter/ZY9/_history/2", "ZY9"},
+		{"", "", ""},
+	} {
+		if got := fhirResourceKey(tc.id, tc.url); got != tc.want {
+			t.Errorf("fhirResourceKey(%q, %q) = %q, want %q", tc.id, tc.url, got, tc.want)
+		}
+	}
+	d := DefaultClasses()
+	if d.Of(ClassFHIR, "OBSENC") != OtherVisit || d.Of(ClassFHIR, "NONAC") != Inpatient || d.Of(ClassFHIR, "") != Inpatient ||
+		(Classes{FHIR: []string{"IMP", "OBSENC"}}).Of(ClassFHIR, "obsenc") != Inpatient {
+		t.Error("FHIR class lists")
+	}
 }

@@ -120,7 +120,7 @@ func mapHL7(raw []byte) (Message, *Reject) {
 		}
 		p.BirthDate = d
 	}
-	p.Phones = hl7Phones(pid)
+	hl7Phones(&out, m)
 	p.Address = hl7Address(pid.Field(11).Rep(1))
 	p.Employer = hl7Employer(m)
 
@@ -178,7 +178,17 @@ func mapHL7(raw []byte) (Message, *Reject) {
 	}
 	e.Outcome = hl7Outcome(pv1.Field(36).Rep(1))
 	if strings.EqualFold(get("PID-30"), "Y") {
+		p.Deceased = true
 		e.Outcome = Died
+	} else if get("PID-29") != "" && !strings.EqualFold(get("PID-30"), "N") {
+		p.Deceased = true // a death date/time without the indicator
+	}
+	// PV1-2 patient class (HL7 table 0004): only inpatients are discharges.
+	// An empty PV1-2 leaves Class empty: inpatient for a new stay, the
+	// stored class for a known one.
+	if code := strings.ToUpper(hl7Clip(hl7Value(pv1.Get("2.1")), 20)); code != "" {
+		e.ClassCode, e.ClassSystem = code, ClassHL7
+		e.Class = DefaultClasses().Of(ClassHL7, code)
 	}
 	return out, nil
 }
@@ -301,14 +311,13 @@ func hl7BirthDate(s string) (calendar.Date, bool) {
 	return d, d.Valid()
 }
 
-// hl7Phones collects PID-13 (home) and PID-14 (business) numbers: XTN.1, else
-// XTN.12 (unformatted number), else area code + local number; e-mail-only
-// repetitions are skipped. Duplicates are dropped.
-func hl7Phones(pid *hl7.Segment) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, n := range []int{13, 14} {
-		f := pid.Field(n)
+// hl7Phones collects PID-13 (home) and PID-14 (business) numbers, then
+// the phones of next-of-kin (NK1-5, NK1-6) other than the employer: XTN.1,
+// else XTN.12 (unformatted number), else area code + local number;
+// e-mail-only repetitions are skipped. Each is normalised like a CSV cell;
+// an unusable one is dropped with a warning.
+func hl7Phones(out *Message, m *hl7.Message) {
+	take := func(label string, f hl7.Field) {
 		for i := 1; i <= f.NumReps(); i++ {
 			r := f.Rep(i)
 			num := hl7Value(r.Value())
@@ -318,13 +327,31 @@ func hl7Phones(pid *hl7.Segment) []string {
 			if num == "" {
 				num = hl7Value(r.Component(6).Value()) + hl7Value(r.Component(7).Value())
 			}
-			if num != "" && !seen[num] {
-				seen[num] = true
-				out = append(out, num)
+			if num == "" {
+				continue
+			}
+			ok, bad := ParsePhones(num)
+			for _, b := range bad {
+				out.warnPhone(label, b.Err, b.Raw)
+			}
+			for _, n := range ok {
+				if len(out.Patient.Phones) < 10 {
+					out.Patient.Phones = tblAppendUnique(out.Patient.Phones, n)
+				}
 			}
 		}
 	}
-	return out
+	pid := m.Segment("PID")
+	take("PID-13", pid.Field(13))
+	take("PID-14", pid.Field(14))
+	for _, nk := range m.SegmentsNamed("NK1") {
+		rel := strings.ToUpper(hl7Value(nk.Get("3.1")))
+		if rel == "EMR" || rel == "EMP" || strings.EqualFold(hl7Value(nk.Get("7.1")), "E") {
+			continue // the employer's switchboard is not the patient's phone
+		}
+		take("NK1-5", nk.Field(5))
+		take("NK1-6", nk.Field(6))
+	}
 }
 
 // hl7Address formats an XAD. Chinese addresses run province + city + street

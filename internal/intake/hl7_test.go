@@ -126,7 +126,13 @@ func TestParseHL7Samples(t *testing.T) {
 		check("Name", p.Name, "ADAM EVERYMAN")
 		check("Sex", p.Sex, Male)
 		check("BirthDate", p.BirthDate, calendar.Date{Year: 1988, Month: time.August, Day: 18})
-		check("Phones", p.Phones, []string{"78788788", "12121212", "7777", "1111"})
+		// PID-13/14: 12121212, 7777 and 1111 are no Chinese numbers (warnings);
+		// NK1-5/6 add the next of kin's 88888888 and the local 6666666.
+		wantPhones := []string{"78788788"}
+		if strings.Contains(string(b), "NK1|") {
+			wantPhones = append(wantPhones, "88888888", "6666666")
+		}
+		check("Phones", p.Phones, wantPhones)
 		check("Address", p.Address, "1000 Hospital Lane, Ste. 123, Ann Arbor, MI, 99999")
 		check("VisitNumber", e.VisitNumber, "40007716")
 		check("WardCode", e.WardCode, "HUH AE OMU")
@@ -219,6 +225,9 @@ func TestParseHL7ChineseGB18030(t *testing.T) {
 			Surgery:          true,
 			Procedures:       []string{"冠状动脉支架置入术"},
 			Outcome:          Improved,
+			Class:            Inpatient,
+			ClassCode:        "I",
+			ClassSystem:      ClassHL7,
 		},
 	}
 	got := hl7One(t, raw)
@@ -437,4 +446,80 @@ func FuzzParseHL7(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An interface engine's ADT feed: an outpatient A03 (PV1-2 O), a pre-admit
+// A05 and its A03 still marked P, and two inpatient A03s whose phones are
+// written "+86 139-1234-5601" and "7777".
+func TestParseHL7PatientClassesAndPhones(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "hl7", "adt-patient-classes.hl7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := hl7Run(t, b, "adt-patient-classes.hl7")
+	// A05 is not a trigger Suifang stores.
+	if len(out.rejects) != 1 || out.rejects[0].Line != 2 || out.rejects[0].Field != "MSH-9" {
+		t.Fatalf("rejects %+v", out.rejects)
+	}
+	if len(out.msgs) != 4 {
+		t.Fatalf("%d messages", len(out.msgs))
+	}
+	for i, w := range []struct {
+		line         int
+		class        Class
+		code, visit  string
+		phones       string
+		warnings     []string
+		admit, disch string
+	}{
+		{1, Outpatient, "O", "MZ20260925000117", "13912345601", nil, "2026-09-25 09:04", "2026-09-25 09:19"},
+		{3, Preadmit, "P", "YZ20260926000042", "13601234567", nil, "2026-09-26 15:00", "2026-09-28 10:00"},
+		{4, Inpatient, "I", "ZY20260910000301", "13912345601,13801234567", nil, "2026-09-10 08:42", "2026-09-18 10:05"},
+		{5, Inpatient, "I", "ZY20260914000302", "", []string{"PID-14"}, "2026-09-14 16:00", "2026-09-24 10:30"},
+	} {
+		m := out.msgs[i]
+		e := m.Encounter
+		var fields []string
+		for _, wn := range m.Warnings {
+			fields = append(fields, wn.Field)
+			if strings.Contains(wn.Value, "7777") {
+				t.Errorf("message %d: warning shows the number: %+v", m.Line, wn)
+			}
+		}
+		if m.Line != w.line || e.Class != w.class || e.ClassCode != w.code || e.VisitNumber != w.visit ||
+			strings.Join(m.Patient.Phones, ",") != w.phones || !reflect.DeepEqual(fields, w.warnings) ||
+			e.AdmittedAt.Format("2006-01-02 15:04") != w.admit || e.DischargedAt.Format("2006-01-02 15:04") != w.disch {
+			t.Errorf("message %d: class %q/%q visit %q phones %q warnings %+v times %v %v; want %+v",
+				m.Line, e.Class, e.ClassCode, e.VisitNumber, m.Patient.Phones, m.Warnings, e.AdmittedAt, e.DischargedAt, w)
+		}
+	}
+	if o := out.msgs[2].Encounter.Outcome; o != Improved || out.msgs[2].Encounter.ResponsibleNurse != "孙丽" {
+		t.Errorf("inpatient 4: outcome %q nurse %q", o, out.msgs[2].Encounter.ResponsibleNurse)
+	}
+}
+
+// PID-30 Y marks the death on this stay; a PID-29 death date without the
+// indicator (some HIS send only that) still marks the patient.
+func TestParseHL7Deceased(t *testing.T) {
+	base := hl7ChineseA03()
+	for _, tc := range []struct {
+		name     string
+		pid      string
+		deceased bool
+		outcome  Outcome
+	}{
+		{"alive", "", false, Improved},
+		{"PID-30 Y", strings.Repeat("|", 11) + "Y", true, Died},
+		{"PID-29 only", strings.Repeat("|", 10) + "20251003041500", true, Improved},
+		{"PID-29 with N", strings.Repeat("|", 10) + "20251003041500|N", false, Improved},
+	} {
+		raw := strings.Replace(base, "|999\n", "|999"+tc.pid+"\n", 1)
+		if tc.pid != "" && raw == base {
+			t.Fatal("PID not found")
+		}
+		m := hl7One(t, []byte(raw))
+		if m.Patient.Deceased != tc.deceased || m.Encounter.Outcome != tc.outcome {
+			t.Errorf("%s: deceased %v outcome %q", tc.name, m.Patient.Deceased, m.Encounter.Outcome)
+		}
+	}
 }

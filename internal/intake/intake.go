@@ -61,7 +61,26 @@ type Patient struct {
 	Phones     []string
 	Address    string
 	Employer   string
+	// Deceased: the source says the patient has died (HL7 PID-30 = Y,
+	// FHIR Patient.deceased[x]); such a patient gets no calls.
+	Deceased bool
 }
+
+// Class is the kind of encounter: only inpatient stays are discharges
+// with a follow-up plan; the others are visits, stored and counted.
+type Class string
+
+const (
+	Inpatient  Class = "inpatient"  // HL7 PV1-2 I; FHIR IMP, ACUTE, NONAC
+	Outpatient Class = "outpatient" // HL7 O, R, B; FHIR AMB
+	Emergency  Class = "emergency"  // HL7 E; FHIR EMER
+	Preadmit   Class = "preadmit"   // HL7 P
+	OtherVisit Class = "other"      // FHIR VR, HH, OBSENC…; any other code
+)
+
+// Visit reports whether c is not an inpatient stay ("" counts as inpatient:
+// CSV lists and senders that leave the class empty send discharges).
+func (c Class) Visit() bool { return c != "" && c != Inpatient }
 
 // Encounter is the hospital stay.
 type Encounter struct {
@@ -79,6 +98,15 @@ type Encounter struct {
 	// Procedures are the operation names (手术名称), when the source gives them.
 	Procedures []string
 	Outcome    Outcome
+	// Class is the encounter class the parser derived from ClassCode with
+	// DefaultClasses; the importer re-derives it with the configured lists.
+	// Empty when the source names none: a new stay is then inpatient, a
+	// known one keeps its class.
+	Class Class
+	// ClassCode is the code as sent, upper-cased (PV1-2 "I", FHIR "AMB"),
+	// with ClassSystem saying whose table it is from ("hl7", "fhir").
+	ClassCode   string
+	ClassSystem string
 }
 
 // Message is one usable row or message.
@@ -95,6 +123,33 @@ type Message struct {
 	Encounter Encounter
 	// ControlID is the sender's message id (HL7 MSH-10), for the ACK.
 	ControlID string
+	// Warnings are problems that did not cost the message: a phone number
+	// that could not be used and was dropped.
+	Warnings []Warning
+}
+
+// Warning is a value dropped from a usable row or message. Value is
+// masked: warnings are kept with the import report and must not hold a
+// patient's full phone number.
+type Warning struct {
+	Line   int
+	Source string
+	Field  string // e.g. "联系电话", "PID-13", "Patient.telecom"
+	Reason string
+	Value  string // masked
+}
+
+// warnPhone records a dropped phone number.
+func (m *Message) warnPhone(field string, err error, raw string) {
+	if len(m.Warnings) >= 20 {
+		return
+	}
+	m.Warnings = append(m.Warnings, PhoneWarning(field, BadPhone{Raw: raw, Err: err}))
+}
+
+// PhoneWarning words a dropped phone number, its value masked.
+func PhoneWarning(field string, b BadPhone) Warning {
+	return Warning{Field: field, Reason: "电话号码不可用，已忽略 / unusable phone number dropped: " + phoneReason(b.Err), Value: MaskRaw(b.Raw)}
 }
 
 // Reject is a row or message that could not be used.

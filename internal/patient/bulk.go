@@ -89,7 +89,7 @@ func (b *Bulk) Add(m intake.Message) (bool, error) {
 	in := m.Patient
 	pat := &Patient{InstitutionID: b.inst, MRN: mrn, Name: in.Name, Sex: in.Sex, BirthDate: in.BirthDate,
 		NationalID: in.NationalID, Phones: in.Phones, Address: strings.TrimSpace(in.Address), Employer: strings.TrimSpace(in.Employer),
-		Deceased: m.Outcome() == intake.Died}
+		Deceased: m.Outcome() == intake.Died || in.Deceased}
 	b.pending = append(b.pending, &Change{Patient: pat, Encounter: encounterFrom(b.inst, 0, b.depts, b.loc, m), Created: true})
 	return true, nil
 }
@@ -97,7 +97,7 @@ func (b *Bulk) Add(m intake.Message) (bool, error) {
 // Pending is how many messages wait for Flush.
 func (b *Bulk) Pending() int { return len(b.pending) }
 
-// Row counts per statement: 13 patient and 22 encounter columns stay far
+// Row counts per statement: 13 patient and 23 encounter columns stay far
 // below SQLite's 32,766 parameters.
 const (
 	patientRows   = 200
@@ -157,14 +157,14 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) ([]*Change, error) {
 	}
 	byVisit := make(map[string]*Encounter, len(out))
 	err = store.Chunks(len(out), encounterRows, func(lo, hi int) error {
-		args := make([]any, 0, (hi-lo)*22)
+		args := make([]any, 0, (hi-lo)*23)
 		for _, ch := range out[lo:hi] {
 			e := ch.Encounter
 			e.PatientID = ch.Patient.ID
 			args = append(append(args, encounterArgs(e, now)...), now)
 			byVisit[e.VisitNumber] = e
 		}
-		rows, err := tx.QueryContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`) VALUES `+b.s.db.Values(hi-lo, 22)+
+		rows, err := tx.QueryContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`) VALUES `+b.s.db.Values(hi-lo, 23)+
 			` RETURNING id, visit_number`, args...)
 		if err != nil {
 			return fmt.Errorf("patient: bulk insert encounters: %w", err)

@@ -128,7 +128,13 @@ type Encounter struct {
 	Surgery          bool
 	Procedures       []string // operation names, when the source gave them
 	Outcome          intake.Outcome
+	// Class is inpatient for a stay; an outpatient, emergency or other
+	// visit is stored but gets no discharge plan.
+	Class intake.Class
 }
+
+// Visit reports whether e is not an inpatient stay.
+func (e *Encounter) Visit() bool { return e.Class.Visit() }
 
 // PrimaryICD is the first diagnosis code, upper-cased.
 func (e *Encounter) PrimaryICD() string {
@@ -233,6 +239,11 @@ func validate(m *intake.Message) error {
 	default:
 		return invalid("outcome", "unknown treatment outcome")
 	}
+	switch e.Class {
+	case "", intake.Inpatient, intake.Outpatient, intake.Emergency, intake.Preadmit, intake.OtherVisit:
+	default:
+		return invalid("class", "unknown encounter class")
+	}
 	return nil
 }
 
@@ -296,6 +307,9 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 		return ch, nil
 	}
 	next := encounterFrom(inst, pat.ID, depts, loc, m)
+	if enc != nil && m.Encounter.Class == "" {
+		next.Class = enc.Class // a message that names no class (an A08 without PV1-2) keeps it
+	}
 	switch {
 	case enc == nil:
 		if err := insertEncounter(ctx, tx, next, now); err != nil {
@@ -341,7 +355,10 @@ func encounterFrom(inst, patient int64, depts Departments, loc *time.Location, m
 		DeptCode: e.DepartmentCode, DeptName: e.DepartmentName, WardCode: e.WardCode, WardName: e.WardName,
 		AttendingDoctor: e.AttendingDoctor, ResponsibleNurse: e.ResponsibleNurse,
 		AdmittedAt: e.AdmittedAt.UTC().Truncate(time.Microsecond), DischargedAt: e.DischargedAt.UTC().Truncate(time.Microsecond),
-		Diagnoses: e.Diagnoses, Surgery: e.Surgery, Procedures: e.Procedures, Outcome: e.Outcome}
+		Diagnoses: e.Diagnoses, Surgery: e.Surgery, Procedures: e.Procedures, Outcome: e.Outcome, Class: e.Class}
+	if out.Class == "" {
+		out.Class = intake.Inpatient
+	}
 	if depts != nil {
 		out.DepartmentID = depts.Resolve(e.DepartmentCode)
 		out.WardID = depts.Resolve(e.WardCode)
@@ -363,7 +380,7 @@ func sameEncounter(a, b *Encounter) bool {
 		a.AttendingDoctor == b.AttendingDoctor && a.ResponsibleNurse == b.ResponsibleNurse &&
 		a.AdmittedAt.Equal(b.AdmittedAt) && a.DischargedAt.Equal(b.DischargedAt) &&
 		string(da) == string(db) && a.Surgery == b.Surgery && a.Outcome == b.Outcome &&
-		strings.Join(a.Procedures, "\n") == strings.Join(b.Procedures, "\n")
+		strings.Join(a.Procedures, "\n") == strings.Join(b.Procedures, "\n") && a.Class == b.Class
 }
 
 func procJSON(p []string) string {
@@ -385,18 +402,18 @@ func diagJSON(d []intake.Diagnosis) string {
 // encounterInsertCols are the columns encounterArgs fills, in order.
 const encounterInsertCols = `institution_id, patient_id, visit_number, status, department_id, ward_id,
 	dept_code, dept_name, ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date,
-	diagnoses, primary_icd, surgery, outcome, procedures, created_at, updated_at`
+	diagnoses, primary_icd, surgery, outcome, procedures, class, created_at, updated_at`
 
 // encounterArgs are e's values for encounterInsertCols but the last (updated_at = created_at).
 func encounterArgs(e *Encounter, now int64) []any {
 	return []any{e.InstitutionID, e.PatientID, e.VisitNumber, e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode,
 		e.WardName, e.AttendingDoctor, e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt),
-		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), procJSON(e.Procedures), now}
+		dateText(e.DischargeDate), diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), procJSON(e.Procedures), string(e.Class), now}
 }
 
 func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21) RETURNING id`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$22) RETURNING id`,
 		encounterArgs(e, now)...).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("patient: insert encounter: %w", err)
@@ -407,10 +424,10 @@ func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now in
 func updateEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE encounters SET status=$1, department_id=$2, ward_id=$3, dept_code=$4, dept_name=$5,
 		ward_code=$6, ward_name=$7, attending_doctor=$8, responsible_nurse=$9, admitted_at=$10, discharged_at=$11,
-		discharge_date=$12, diagnoses=$13, primary_icd=$14, surgery=$15, outcome=$16, procedures=$17, updated_at=$18 WHERE id=$19`,
+		discharge_date=$12, diagnoses=$13, primary_icd=$14, surgery=$15, outcome=$16, procedures=$17, updated_at=$18, class=$20 WHERE id=$19`,
 		e.Status, e.DepartmentID, e.WardID, e.DeptCode, e.DeptName, e.WardCode, e.WardName, e.AttendingDoctor,
 		e.ResponsibleNurse, store.Micros(e.AdmittedAt), store.Micros(e.DischargedAt), dateText(e.DischargeDate),
-		diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), procJSON(e.Procedures), now, e.ID)
+		diagJSON(e.Diagnoses), e.PrimaryICD(), e.Surgery, string(e.Outcome), procJSON(e.Procedures), now, e.ID, string(e.Class))
 	if err != nil {
 		return fmt.Errorf("patient: update encounter: %w", err)
 	}
@@ -434,7 +451,7 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 	}
 	next := &Patient{InstitutionID: inst, MRN: in.MRN, Name: in.Name, Sex: in.Sex, BirthDate: in.BirthDate,
 		NationalID: in.NationalID, Phones: in.Phones, Address: strings.TrimSpace(in.Address), Employer: strings.TrimSpace(in.Employer)}
-	if m.Outcome() == intake.Died {
+	if m.Outcome() == intake.Died || in.Deceased {
 		next.Deceased = true
 	}
 	if cur != nil {
@@ -580,18 +597,18 @@ func (s *Service) Get(ctx context.Context, q store.Querier, id int64) (*Patient,
 }
 
 const encounterCols = `id, institution_id, patient_id, visit_number, status, department_id, ward_id, dept_code, dept_name,
-	ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date, diagnoses, surgery, outcome, procedures`
+	ward_code, ward_name, attending_doctor, responsible_nurse, admitted_at, discharged_at, discharge_date, diagnoses, surgery, outcome, procedures, class`
 
 func scanEncounter(sc interface{ Scan(...any) error }) (*Encounter, error) {
 	e := &Encounter{}
 	var adm, dis int64
-	var ddate, diags, outcome, procs string
+	var ddate, diags, outcome, procs, class string
 	if err := sc.Scan(&e.ID, &e.InstitutionID, &e.PatientID, &e.VisitNumber, &e.Status, &e.DepartmentID, &e.WardID,
 		&e.DeptCode, &e.DeptName, &e.WardCode, &e.WardName, &e.AttendingDoctor, &e.ResponsibleNurse, &adm, &dis, &ddate,
-		&diags, &e.Surgery, &outcome, &procs); err != nil {
+		&diags, &e.Surgery, &outcome, &procs, &class); err != nil {
 		return nil, err
 	}
-	e.AdmittedAt, e.DischargedAt, e.Outcome = store.Time(adm), store.Time(dis), intake.Outcome(outcome)
+	e.AdmittedAt, e.DischargedAt, e.Outcome, e.Class = store.Time(adm), store.Time(dis), intake.Outcome(outcome), intake.Class(class)
 	if ddate != "" {
 		e.DischargeDate, _ = calendar.ParseDate(ddate)
 	}

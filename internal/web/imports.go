@@ -217,6 +217,9 @@ type reportData struct {
 	Duration string
 	Rejects  []intake.Reject
 	More     int
+	// Warnings: values dropped from stored rows (masked), apart from rejects.
+	Warnings []intake.Warning
+	MoreWarn int
 }
 
 func (s *Server) importReport(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -247,6 +250,15 @@ func (s *Server) importReport(w http.ResponseWriter, r *http.Request, q *req) er
 		rejects = rejects[:reportRejects]
 	}
 	d.Rejects = rejects
+	warnings, err := s.Importer.Warnings(ctx, q.P, id)
+	if err != nil {
+		return err
+	}
+	if len(warnings) > reportRejects {
+		d.MoreWarn = len(warnings) - reportRejects
+		warnings = warnings[:reportRejects]
+	}
+	d.Warnings = warnings
 	return s.render(w, r, q, http.StatusOK, "import_report", "imports", d)
 }
 
