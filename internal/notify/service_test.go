@@ -468,3 +468,42 @@ func TestTemplateOverride(t *testing.T) {
 		wantErr(t, e.n.SaveTemplate(ctx, nurse, e.inst, "survey.invite", notify.SMS, in), errs.Forbidden, "outbox_forbidden")
 	})
 }
+
+// TestOutboxMasksLiveLinks: whoever reads a message in the outbox (the
+// detail page, the dead list, a resend) sees the survey link's token cut
+// short and a verification code hidden, while the provider still gets the
+// real link. Before the mask, the detail showed the whole live link.
+func TestOutboxMasksLiveLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		const token = "Qm7wXc2Rt9bKpL4sNvYd8ZaHe3Jf6Ug5"
+		m := invite("inv-mask", "13812345678")
+		m.Params["link"] = "https://sf.example.cn/s/" + token
+		id := e.mustEnqueue(m)
+		code := e.mustEnqueue(notify.Message{Channel: notify.SMS, Template: "verify.code", To: "13900001234",
+			IdempotencyKey: "code-mask", Params: map[string]string{"hospital": "第一医院", "code": "482915"}})
+		for _, id := range []int64{id, code} {
+			d := e.detail(id)
+			all := d.Subject + d.Text
+			for _, p := range d.Params {
+				all += " " + p.Value
+			}
+			if strings.Contains(all, token) || strings.Contains(all, token[4:12]) || strings.Contains(all, "482915") || !d.Masked {
+				t.Fatalf("message %d shows a live secret: %q %+v", id, d.Text, d.Params)
+			}
+		}
+		if d := e.detail(id); !strings.Contains(d.Text, "https://sf.example.cn/s/Qm7w…") {
+			t.Errorf("masked link %q", d.Text)
+		}
+		e.deliver()
+		found := 0
+		for _, d := range e.rec.sent {
+			if strings.Contains(d.Text, "/s/"+token) || strings.Contains(d.Text, "482915") {
+				found++
+			}
+		}
+		if found != 2 {
+			t.Fatalf("the providers got %d of the 2 real messages", found)
+		}
+	})
+}
