@@ -176,6 +176,10 @@ func FuzzGuard(f *testing.F) {
 				t.Fatalf("Guard(%q) passed", s+tail)
 			}
 		}
+		// The pinyin reading marks one start flag per letter it keeps.
+		if p, start := pinyinForm(s); len(p) != len(start) || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz|") != "" {
+			t.Fatalf("pinyinForm(%q) = %q with %d flags", s, p, len(start))
+		}
 		// The guard is a pure function of its input.
 		if err3 := Guard(s); (err3 == nil) != (err == nil) {
 			t.Fatalf("Guard(%q) changed its mind", s)

@@ -507,3 +507,46 @@ func TestOutboxMasksLiveLinks(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeCapsHoldUnderConcurrency: eight simultaneous requests for one
+// number (on PostgreSQL, each its own transaction) send exactly the three
+// codes the hourly cap allows; the others get a LimitError.
+func TestCodeCapsHoldUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		sent, limited := 0, 0
+		for i := range 8 {
+			wg.Go(func() {
+				err := db.Write(ctx, func(tx *sql.Tx) error {
+					tok, err := e.n.SendCode(ctx, tx, notify.CodeRequest{InstitutionID: e.inst, Phone: "13812340000",
+						Client: fmt.Sprintf("10.1.0.%d", i), Ref: fmt.Sprintf("complaint:%d", i+1)})
+					var lim *notify.LimitError
+					if errors.As(err, &lim) && tok != "" {
+						mu.Lock()
+						limited++
+						mu.Unlock()
+						return nil
+					}
+					if err == nil {
+						mu.Lock()
+						sent++
+						mu.Unlock()
+					}
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if sent != 3 || limited != 5 {
+			t.Fatalf("sent %d, limited %d; want 3 and 5", sent, limited)
+		}
+		if e.deliver(); e.rec.count() != 3 {
+			t.Fatalf("%d code messages delivered, want 3", e.rec.count())
+		}
+	})
+}
