@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/pii"
+	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
 
@@ -35,6 +37,7 @@ type cpEnv struct {
 	*pageEnv
 	clk *clock.Fake
 	sv  *core.Services
+	db  *store.DB
 }
 
 func newComplaintEnv(t *testing.T) *cpEnv {
@@ -51,7 +54,7 @@ func newComplaintEnv(t *testing.T) *cpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &cpEnv{pageEnv: &pageEnv{t: t, auth: sv.Auth, cal: sv.Calendar}, clk: clk, sv: sv}
+	e := &cpEnv{pageEnv: &pageEnv{t: t, auth: sv.Auth, cal: sv.Calendar}, clk: clk, sv: sv, db: db}
 	sys := access.System()
 	if e.h1, err = sv.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H1", Name: "第一医院"}); err != nil {
 		t.Fatal(err)
@@ -73,7 +76,7 @@ func newComplaintEnv(t *testing.T) *cpEnv {
 		}
 	}
 	s, err := New(Deps{Auth: sv.Auth, Org: sv.Org, Audit: sv.Audit, Calendar: sv.Calendar, Patients: sv.Patients, Followup: sv.Followup,
-		Importer: sv.Importer, Complaints: sv.Complaints, Log: slog.New(slog.DiscardHandler), Now: clk.Now, Version: "test"})
+		Importer: sv.Importer, Complaints: sv.Complaints, Notify: sv.Notify, Log: slog.New(slog.DiscardHandler), Now: clk.Now, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,5 +359,53 @@ func TestComplaintPublicVerify(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" ||
 		!strings.Contains(string(body), "验证短信发送次数已达上限") || !strings.Contains(string(body), "id=\"cp-code\"") {
 		t.Fatalf("capped resend: %d %q\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), excerpt(string(body)))
+	}
+}
+
+// TestOutboxPageHidesLiveLinks: quality opens 消息发送 and a message's
+// detail; the patient's survey link shows only its first characters and
+// the verification code not at all. Before, the detail printed the live
+// link, which opened the patient's questionnaire.
+func TestOutboxPageHidesLiveLinks(t *testing.T) {
+	e := newComplaintEnv(t)
+	const token = "Zr8kPq3TnW6yBv2HxM9cJd4fLs7gRa5E"
+	var invite int64
+	err := e.db.Write(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		invite, err = e.sv.Notify.Enqueue(context.Background(), tx, notify.Message{InstitutionID: e.h1, Channel: notify.SMS,
+			Template: "survey.invite", To: "13812345678", Patient: true, IdempotencyKey: "page-invite", Ref: "survey_invitation:9",
+			Params: map[string]string{"hospital": "第一医院", "name": "张先生", "link": "https://sf.example.cn/s/" + token,
+				"phone": "0571-88880000"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &phoneBox{}
+	e.sv.Notify.SetProvider(notify.ProviderLog, box)
+	e.file(e.anon(), "13900001234")
+	sms := box.lastCode(t, e, "13900001234")
+	var codeMsg int64
+	for _, d := range box.got {
+		if d.Template == "verify.code" {
+			codeMsg = d.ID
+		}
+	}
+	q := e.login("quality", adminPW)
+	list := q.get("/admin/outbox?inst=" + itoa(e.h1) + "&status=sent")
+	want(t, list, http.StatusOK, "survey.invite", "verify.code")
+	for _, id := range []int64{invite, codeMsg} {
+		r := q.get("/admin/outbox/" + itoa(id))
+		want(t, r, http.StatusOK, "已隐藏")
+		wantNot(t, r, token, token[4:], sms)
+	}
+	want(t, q.get("/admin/outbox/"+itoa(invite)), http.StatusOK, "https://sf.example.cn/s/Zr8k…")
+	// The delivered invitation carried the real link.
+	found := false
+	for _, d := range box.got {
+		found = found || strings.Contains(d.Text, "/s/"+token)
+	}
+	if !found {
+		t.Fatal("the provider did not get the real link")
 	}
 }
