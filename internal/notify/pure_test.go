@@ -284,3 +284,34 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeCode(t *testing.T) {
+	for in, want := range map[string]string{"382915": "382915", " 382 915 ": "382915", "３８２９１５": "382915", "382-915": "382915",
+		"38291": "", "3829150": "", "38291a": "", "": "", "三八二九一五": "", "٣٨٢٩١٥": ""} {
+		got, ok := NormalizeCode(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("NormalizeCode(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
+
+func FuzzNormalizeCode(f *testing.F) {
+	for _, s := range []string{"382915", " 382 915 ", "３８２９１５", "38291", "", "\xff\xfe", "1-2-3-4-5-6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		code, ok := NormalizeCode(s)
+		if !ok {
+			if code != "" {
+				t.Fatalf("%q refused but gave %q", s, code)
+			}
+			return
+		}
+		if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+			t.Fatalf("%q read as %q", s, code)
+		}
+		if again, ok := NormalizeCode(code); !ok || again != code {
+			t.Fatalf("not idempotent: %q → %q → %q", s, code, again)
+		}
+	})
+}

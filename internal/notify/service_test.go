@@ -550,3 +550,28 @@ func TestCodeCapsHoldUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestOldReceiptOverrideFallsBack: an institution saved its receipt with
+// {name} while the template still took it. The receipt no longer does, so
+// the saved text would leave the name's placeholder unfilled: the
+// built-in text goes out instead, without the name.
+func TestOldReceiptOverrideFallsBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		if err := db.Write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO notify_templates (institution_id, template_key, channel, subject, body,
+				sms_code, updated_by, updated_at) VALUES ($1, 'complaint.received', 'sms', '', $2, 'SMS_OLD', 0, 0)`, e.inst,
+				"【{hospital}】{name}您好，已收到您的意见（编号{number}），{days}个工作日内答复。")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		id := e.mustEnqueue(notify.Message{Channel: notify.SMS, Template: "complaint.received", To: "13812345678", Patient: true,
+			IdempotencyKey: "receipt-old", Params: map[string]string{"hospital": "第一医院", "number": "K7MQ-X9PA-4TZB", "days": "5"}})
+		d := e.detail(id)
+		if d.Status != notify.Pending || d.TemplateCode != "SF_COMPLAINT_RECEIPT" || !strings.Contains(d.Text, "K7MQ-X9PA-4TZB") ||
+			strings.Contains(d.Text, "{name}") {
+			t.Fatalf("receipt %s %q %q", d.Status, d.TemplateCode, d.Text)
+		}
+	})
+}

@@ -255,7 +255,7 @@ func (s *Service) CheckCode(ctx context.Context, tx *sql.Tx, token, code string)
 	}
 	now := s.now()
 	out.Left = max(CodeAttempts-attempts, 0)
-	code = strings.TrimSpace(fold(code))
+	code, wellFormed := NormalizeCode(code)
 	switch {
 	case verified != 0:
 		out.Verified = true
@@ -269,7 +269,7 @@ func (s *Service) CheckCode(ctx context.Context, tx *sql.Tx, token, code string)
 	case !now.Before(store.Time(expires)):
 		out.Problem = "expired"
 		return out, nil
-	case len(code) != 6 || strings.Trim(code, "0123456789") != "":
+	case !wellFormed:
 		out.Problem = "format" // a typo in the shape costs no attempt
 		return out, nil
 	}
@@ -320,4 +320,23 @@ func (s *Service) CodeState(ctx context.Context, q store.Querier, token string) 
 	st.Left = max(CodeAttempts-attempts, 0)
 	st.Sent = hash != "" && st.Left > 0 && s.now().Before(st.ExpiresAt)
 	return st, nil
+}
+
+// NormalizeCode reads a typed code: full-width digits folded, spaces and
+// hyphens dropped ("382 915", "３８２９１５"). It reports whether the result
+// is six ASCII digits.
+func NormalizeCode(s string) (string, bool) {
+	if len(s) > 64 {
+		return "", false
+	}
+	code := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, fold(s))
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return "", false
+	}
+	return code, true
 }
