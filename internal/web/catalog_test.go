@@ -1,8 +1,6 @@
 package web
 
 import (
-	"suifang/internal/notify"
-
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"suifang/internal/access"
+	"suifang/internal/notify"
 )
 
 var (
