@@ -135,6 +135,8 @@ func scanItem(sc interface{ Scan(...any) error }) (*Item, error) {
 		return nil, err
 	}
 	it.NextAttemptAt, it.CreatedAt, it.SentAt = store.Time(next), store.Time(created), store.Time(sent)
+	// A provider's error may echo the message it refused.
+	it.LastError = surveyLinkRE.ReplaceAllString(it.LastError, "/s/$1…")
 	return it, nil
 }
 
@@ -224,6 +226,7 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, id int64) (*Deta
 		return nil, err
 	}
 	it.NextAttemptAt, it.CreatedAt, it.SentAt = store.Time(next), store.Time(created), store.Time(sent)
+	it.LastError = surveyLinkRE.ReplaceAllString(it.LastError, "/s/$1…")
 	if raw, err := s.keys.Open(bodyEnc, adBody); err == nil {
 		var b body
 		if json.Unmarshal([]byte(raw), &b) == nil {
@@ -244,6 +247,7 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, id int64) (*Deta
 			return nil, fmt.Errorf("notify: attempts: %w", err)
 		}
 		a.At = store.Time(at)
+		a.Error = surveyLinkRE.ReplaceAllString(a.Error, "/s/$1…")
 		d.History = append(d.History, a)
 	}
 	return d, rows.Err()
