@@ -105,6 +105,9 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.IntVar(&cfg.Notify.Batch, "notify-batch", def.Notify.Batch, "messages claimed at once")
 	fs.DurationVar(&cfg.Notify.Poll, "notify-poll", def.Notify.Poll, "how often an idle outbox looks for due messages")
 	fs.DurationVar(&cfg.Notify.Lease, "notify-lease", def.Notify.Lease, "how long a claim lasts; a crashed instance's messages are retried after it")
+	fs.IntVar(&cfg.Notify.Caps.PerNumberHour, "public-sms-number-hour", def.Notify.Caps.PerNumberHour, "verification codes to one mobile number in any hour")
+	fs.IntVar(&cfg.Notify.Caps.PerNumberDay, "public-sms-number-day", def.Notify.Caps.PerNumberDay, "verification codes to one mobile number in any 24 hours")
+	fs.IntVar(&cfg.Notify.Caps.PerClientHour, "public-sms-client-hour", def.Notify.Caps.PerClientHour, "verification codes requested from one client address in any hour")
 	if err := parse(c, fs, args); err != nil {
 		return err
 	}

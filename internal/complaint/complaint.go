@@ -322,6 +322,9 @@ type Input struct {
 	// SourceRecordID is the follow-up record the complaint was raised
 	// from; it gives the patient and the stay when no visit is named.
 	SourceRecordID int64
+	// verifyFirst holds the receipt until the contact is verified: the
+	// public form's number was typed by a stranger (RegisterPublic).
+	verifyFirst bool
 }
 
 const (
@@ -569,8 +572,10 @@ func (s *Service) register(ctx context.Context, tx *sql.Tx, p *access.Principal,
 			return nil, err
 		}
 	}
-	if err := s.receipt(ctx, tx, c, in.Contact); err != nil {
-		return nil, err
+	if !in.verifyFirst {
+		if err := s.receipt(ctx, tx, c, in.Contact); err != nil {
+			return nil, err
+		}
 	}
 	e := audit.Event(p, "complaint.register", "complaint", c.Number, c.InstitutionID)
 	e.Detail = detail
@@ -719,7 +724,7 @@ func (s *Service) receipt(ctx context.Context, tx *sql.Tx, c *Complaint, contact
 	}
 	m := notify.Message{InstitutionID: c.InstitutionID, Channel: ch, Template: "complaint.received", To: contact, Patient: true,
 		Ref: "complaint:" + strconv.FormatInt(c.ID, 10), IdempotencyKey: fmt.Sprintf("complaint:%d:received", c.ID),
-		Params: map[string]string{"hospital": hospital, "name": c.ComplainantName, "number": c.TrackingCode, "days": days}}
+		Params: map[string]string{"hospital": hospital, "number": c.TrackingCode, "days": days}}
 	if _, err := s.outbox.Enqueue(ctx, tx, m); err != nil {
 		// A refused receipt (the guard) must not lose the complaint.
 		s.log.Warn("complaint receipt not queued", "complaint", c.Number, "err", err)

@@ -14,6 +14,7 @@ import (
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/errs"
+	"suifang/internal/notify"
 	"suifang/internal/pii"
 	"suifang/internal/store"
 )
@@ -34,6 +35,19 @@ type IntakeOptions struct {
 	// Similarity is the text score from which a candidate is shown.
 	// Default DefaultSimilarity.
 	Similarity float64
+	// Codes verifies the number typed on the public form before any
+	// message goes to it; without it the public form sends nothing.
+	Codes PhoneCodes
+}
+
+// PhoneCodes sends and checks the codes that prove a member of the public
+// holds a mobile number, under the caps on public SMS; notify.Service
+// satisfies it.
+type PhoneCodes interface {
+	SendCode(ctx context.Context, tx *sql.Tx, r notify.CodeRequest) (string, error)
+	ResendCode(ctx context.Context, tx *sql.Tx, token, client string) error
+	CheckCode(ctx context.Context, tx *sql.Tx, token, code string) (*notify.CodeCheck, error)
+	CodeState(ctx context.Context, q store.Querier, token string) (*notify.CodeState, error)
 }
 
 func (o IntakeOptions) withDefaults() IntakeOptions {

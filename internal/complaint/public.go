@@ -6,12 +6,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"suifang/internal/access"
 	"suifang/internal/errs"
+	"suifang/internal/notify"
+	"suifang/internal/pii"
 )
 
 // The public side of complaints: the hospital website's form and the
@@ -92,18 +95,40 @@ type PublicInput struct {
 	OccurredOn   string
 	Content      string
 	Asks         string
+	// Client is the submitter's network address: the caps on public SMS
+	// count per address as well as per number.
+	Client string
 }
 
 // PublicReceipt is what the complainant is shown after filing: the random
-// tracking code, never the sequential number.
+// tracking code, never the sequential number, and where the check of
+// their number stands.
 type PublicReceipt struct {
 	TrackingCode string
 	Hospital     string
+	HospitalCode string
 	ReceivedAt   time.Time
 	FeedbackDays int
+
+	// Verify is the token the complainant's browser posts back with the
+	// code; "" when no verification could be started.
+	Verify      string
+	PhoneMasked string
+	CodeSent    bool          // a code went out and can be entered now
+	Verified    bool          // the number is verified and the receipt SMS queued
+	RetryAfter  time.Duration // > 0: a cap stopped the code; another may be asked for then
+	Problem     string        // the last entry: wrong, expired, locked, format, none_sent
+	Left        int           // wrong entries left
 }
 
+// complaintRef names a complaint in a verification.
+func complaintRef(id int64) string { return "complaint:" + strconv.FormatInt(id, 10) }
+
 // RegisterPublic files a complaint from the website form of hospital code.
+// The complaint is stored at once and its tracking code shown, whatever
+// happens next; nothing is sent to the typed number until its holder
+// enters the code texted to it (VerifyPublic): only then does the receipt
+// go out. The code SMS itself is capped per number and per address.
 func (s *Service) RegisterPublic(ctx context.Context, code string, in PublicInput) (*PublicReceipt, error) {
 	h, err := s.PublicHospital(ctx, code)
 	if err != nil {
@@ -135,16 +160,166 @@ func (s *Service) RegisterPublic(ctx context.Context, code string, in PublicInpu
 	}
 	c, err := s.Register(ctx, publicActor(), Input{InstitutionID: h.ID, Channel: "website", ComplainantName: in.Name,
 		ComplainantRole: in.Role, Contact: digitsOnly(in.Phone), OccurredOn: in.OccurredOn, Content: in.Content, Asks: in.Asks,
-		DepartmentID: in.DepartmentID})
+		DepartmentID: in.DepartmentID, verifyFirst: true})
 	if err != nil {
 		return nil, err
 	}
-	r := &PublicReceipt{TrackingCode: c.TrackingCode, Hospital: h.Name, ReceivedAt: c.ReceivedAt, FeedbackDays: 5}
+	r := s.publicReceipt(ctx, c, h)
+	if s.intake.Codes == nil {
+		return r, nil
+	}
+	var sendErr error
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		r.Verify, sendErr = s.intake.Codes.SendCode(ctx, tx, notify.CodeRequest{InstitutionID: h.ID, Phone: digitsOnly(in.Phone),
+			Client: in.Client, Ref: complaintRef(c.ID)})
+		var lim *notify.LimitError
+		if errors.As(sendErr, &lim) {
+			r.RetryAfter = lim.RetryAfter
+			return nil // the verification is kept: a code may be asked for later
+		}
+		return sendErr
+	})
+	if err != nil {
+		// The complaint is filed and its code is on the screen; a failed
+		// SMS must not turn that into an error page.
+		s.log.Warn("complaint: verification not started", "complaint", c.Number, "err", err)
+		r.Verify = ""
+		return r, nil
+	}
+	r.PhoneMasked, r.CodeSent = pii.MaskPhone(digitsOnly(in.Phone)), r.RetryAfter == 0
+	r.Left = notify.CodeAttempts
+	return r, nil
+}
+
+// publicReceipt is the part of the answer that comes from the complaint.
+func (s *Service) publicReceipt(ctx context.Context, c *Complaint, h *PublicInstitution) *PublicReceipt {
+	r := &PublicReceipt{TrackingCode: c.TrackingCode, Hospital: h.Name, HospitalCode: h.Code, ReceivedAt: c.ReceivedAt,
+		FeedbackDays: 5}
 	if sla, err := s.policyFor(ctx, s.db.R(), c); err == nil && sla != nil {
 		if t, ok := sla.Target(MFeedback); ok {
 			r.FeedbackDays = t.N
 		}
 	}
+	return r
+}
+
+// pending rebuilds the answer page of the verification token: the
+// complaint's receipt and where the check of the number stands. Only the
+// complainant's browser holds the token (256 random bits, never in a URL),
+// so it may see its own tracking code again.
+func (s *Service) pending(ctx context.Context, token string) (*PublicReceipt, error) {
+	if s.intake.Codes == nil || token == "" || len(token) > 100 {
+		return nil, errVerifyNotFound()
+	}
+	st, err := s.intake.Codes.CodeState(ctx, s.db.R(), token)
+	if errs.Is(err, errs.NotFound) {
+		return nil, errVerifyNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	id, ok := strings.CutPrefix(st.Ref, "complaint:")
+	cid, perr := strconv.ParseInt(id, 10, 64)
+	if !ok || perr != nil {
+		return nil, errVerifyNotFound()
+	}
+	c, err := s.get(ctx, s.db.R(), cid)
+	if err != nil {
+		return nil, err
+	}
+	h := &PublicInstitution{ID: c.InstitutionID}
+	if err := s.db.R().QueryRowContext(ctx, `SELECT code, name FROM institutions WHERE id = $1`, c.InstitutionID).
+		Scan(&h.Code, &h.Name); err != nil {
+		return nil, fmt.Errorf("complaint: institution: %w", err)
+	}
+	r := s.publicReceipt(ctx, c, h)
+	r.Verify, r.PhoneMasked, r.Verified, r.CodeSent, r.Left = token, st.PhoneMasked, st.Verified, st.Sent, st.Left
+	return r, nil
+}
+
+// errVerifyNotFound is the answer to an unknown or malformed token.
+func errVerifyNotFound() error {
+	return errs.New(errs.NotFound, "complaint_verify_not_found", "no such verification")
+}
+
+// VerifyPublic takes the code the complainant typed for verification
+// token. The right code verifies the number and queues the receipt SMS
+// (once, whatever is posted again) with a history event; a wrong one
+// spends one of the code's attempts. Either way the answer is the receipt
+// page's data, with Problem saying what went wrong.
+func (s *Service) VerifyPublic(ctx context.Context, token, code string) (*PublicReceipt, error) {
+	if _, err := s.pending(ctx, token); err != nil {
+		return nil, err
+	}
+	var chk *notify.CodeCheck
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if chk, err = s.intake.Codes.CheckCode(ctx, tx, token, code); err != nil || !chk.Now {
+			return err // a wrong entry commits its spent attempt
+		}
+		id, _ := strconv.ParseInt(strings.TrimPrefix(chk.Ref, "complaint:"), 10, 64)
+		c, err := s.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		var sealed string
+		if err := tx.QueryRowContext(ctx, `SELECT complainant_contact FROM complaints WHERE id = $1`, id).Scan(&sealed); err != nil {
+			return fmt.Errorf("complaint: contact: %w", err)
+		}
+		contact, err := s.keys.Open(sealed, adContact)
+		if err != nil {
+			return fmt.Errorf("complaint: open contact: %w", err)
+		}
+		if err := s.db.SerializeKey(ctx, tx, chainKey(c.InstitutionID)); err != nil {
+			return err
+		}
+		if err := s.appendEvent(ctx, tx, publicActor(), c, "contact_verified", c.Status, c.Status, ""); err != nil {
+			return err
+		}
+		return s.receipt(ctx, tx, c, contact)
+	})
+	if errs.Is(err, errs.NotFound) {
+		return nil, errVerifyNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.pending(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	r.Problem = chk.Problem
+	if chk.Problem != "" {
+		r.Left = chk.Left
+	}
+	return r, nil
+}
+
+// ResendPublic sends a fresh code for verification token, under the caps
+// on public SMS (client is the requester's address); a cap answers with
+// RetryAfter set and nothing sent.
+func (s *Service) ResendPublic(ctx context.Context, token, client string) (*PublicReceipt, error) {
+	if _, err := s.pending(ctx, token); err != nil {
+		return nil, err
+	}
+	var retry time.Duration
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		err := s.intake.Codes.ResendCode(ctx, tx, token, client)
+		var lim *notify.LimitError
+		if errors.As(err, &lim) {
+			retry = lim.RetryAfter
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.pending(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	r.RetryAfter = retry
 	return r, nil
 }
 

@@ -100,7 +100,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
 	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
-	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Now, o.Log, o.Notify); err != nil {
+	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Index, o.Now, o.Log, o.Notify); err != nil {
 		return nil, err
 	}
 	if o.Outbox == nil {
@@ -118,7 +118,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// open complaints, in the transaction of the edit.
 	s.Calendar.OnChange(s.Complaints.CalendarChanged)
 	s.Org.OnHoursChanged(s.Calendar.Changed)
-	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
+	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index, Codes: s.Notify}) // duplicates: same patient or contact, similar text
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,13 +48,52 @@ type Attempt struct {
 	Error    string
 }
 
-// Detail is one message with its text and attempts.
+// Detail is one message with its text and attempts. Live secrets in the
+// text — a patient's survey link token, a verification code — are masked
+// (Masked says so): the delivery still carries them, but whoever reads
+// the outbox cannot open a patient's survey or verify someone's number.
 type Detail struct {
 	Item
 	Subject string
 	Text    string
 	Params  []Param
+	Masked  bool
 	History []Attempt // every attempt, oldest first
+}
+
+// secretParams are parameters whose whole value is a secret for the
+// recipient alone.
+var secretParams = []string{"code"}
+
+// surveyLinkRE finds a patient link's token (/s/{token}); the first four
+// characters stay so a message can still be told from another.
+var surveyLinkRE = regexp.MustCompile(`/s/([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+`)
+
+// maskSecrets hides what d's recipient alone may use and sets Masked when
+// it hid anything.
+func (d *Detail) maskSecrets() {
+	hide := func(s string) string {
+		out := surveyLinkRE.ReplaceAllString(s, "/s/$1…")
+		for _, p := range d.Params {
+			if slices.Contains(secretParams, p.Name) && p.Value != "" {
+				out = strings.ReplaceAll(out, p.Value, "••••••")
+			}
+		}
+		if out != s {
+			d.Masked = true
+		}
+		return out
+	}
+	d.Subject, d.Text = hide(d.Subject), hide(d.Text)
+	params := make([]Param, len(d.Params))
+	for i, p := range d.Params {
+		v := hide(p.Value)
+		if slices.Contains(secretParams, p.Name) && p.Value != "" {
+			v, d.Masked = "••••••", true
+		}
+		params[i] = Param{Name: p.Name, Value: v}
+	}
+	d.Params = params
 }
 
 // Filter narrows the admin list.
@@ -95,6 +135,8 @@ func scanItem(sc interface{ Scan(...any) error }) (*Item, error) {
 		return nil, err
 	}
 	it.NextAttemptAt, it.CreatedAt, it.SentAt = store.Time(next), store.Time(created), store.Time(sent)
+	// A provider's error may echo the message it refused.
+	it.LastError = surveyLinkRE.ReplaceAllString(it.LastError, "/s/$1…")
 	return it, nil
 }
 
@@ -184,10 +226,12 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, id int64) (*Deta
 		return nil, err
 	}
 	it.NextAttemptAt, it.CreatedAt, it.SentAt = store.Time(next), store.Time(created), store.Time(sent)
+	it.LastError = surveyLinkRE.ReplaceAllString(it.LastError, "/s/$1…")
 	if raw, err := s.keys.Open(bodyEnc, adBody); err == nil {
 		var b body
 		if json.Unmarshal([]byte(raw), &b) == nil {
 			d.Subject, d.Text, d.Params = b.Subject, b.Text, b.Params
+			d.maskSecrets()
 		}
 	}
 	rows, err := s.db.R().QueryContext(ctx, `SELECT at, ok, provider, instance, error FROM outbox_attempts
@@ -203,6 +247,7 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, id int64) (*Deta
 			return nil, fmt.Errorf("notify: attempts: %w", err)
 		}
 		a.At = store.Time(at)
+		a.Error = surveyLinkRE.ReplaceAllString(a.Error, "/s/$1…")
 		d.History = append(d.History, a)
 	}
 	return d, rows.Err()

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -37,14 +38,51 @@ var sensitiveWords = []string{
 	"诊断", "确诊", "病理", "ICD",
 }
 
+// variantWords are other spellings of the same conditions: the mainland
+// 爱滋 and the traditional 憂鬱 (traditional forms of the words above are
+// folded to simplified by squeeze, so they need no entry).
+var variantWords = []string{"爱滋", "忧郁"}
+
 // normWords maps the list once to its matching form.
 var normWords = func() []string {
-	out := make([]string, len(sensitiveWords))
-	for i, w := range sensitiveWords {
+	all := append(slices.Clone(sensitiveWords), variantWords...)
+	out := make([]string, len(all))
+	for i, w := range all {
 		out[i] = squeeze(w)
 	}
 	return out
 }()
+
+// allWords is sensitiveWords then variantWords, as normWords lists them.
+var allWords = append(slices.Clone(sensitiveWords), variantWords...)
+
+// traditional maps the traditional characters of the sensitive words to
+// their simplified forms, so 腫瘤, 愛滋病, 婦產科 and 精神科診斷 match too.
+// Only these characters are needed: every other one is the same in both
+// scripts or appears in no word.
+var traditional = map[rune]rune{
+	'經': '经', '鬱': '郁', '慮': '虑', '雙': '双', '殺': '杀', '殘': '残', '銳': '锐', '濕': '湿', '皰': '疱',
+	'婦': '妇', '產': '产', '計': '计', '劃': '划', '陽': '阳', '洩': '泄', '宮': '宫', '頸': '颈', '傳': '传',
+	'結': '结', '發': '发', '熱': '热', '門': '门', '診': '诊', '腫': '肿', '療': '疗', '惡': '恶', '癮': '瘾',
+	'斷': '断', '確': '确', '愛': '爱', '憂': '忧', '癥': '症',
+}
+
+// pinyinWords are the sensitive words spelled in pinyin (tones and
+// spaces dropped, ü as v or u), for texts written without characters:
+// "jingshenke", "Ai Zi Bing", "zhǒng liú". Each has at least four
+// letters, and a match must begin where a word begins, so ordinary
+// English and random link tokens do not trip it.
+var pinyinWords = []string{
+	"jingshen", "xinli", "shenjingzheng", "yiyu", "youyu", "jiaolv", "jiaolu", "zaokuang", "shuangxiang", "fenlie",
+	"zisha", "zican", "shimian",
+	"xingbing", "meidu", "linbing", "jianruishiyou", "paozhen", "shengzhi", "buyun", "buyu", "nanke", "fuchan", "fuke",
+	"chanke", "jihuashengyu", "renliu", "liuchan", "yinchan", "biyun", "yangwei", "zaoxie", "qianliexian", "ruxian",
+	"gongjing",
+	"aizi", "chuanran", "ganran", "ganyan", "yigan", "binggan", "jiehe", "xinguan", "faremenzhen",
+	"zhongliu", "aizheng", "hualiao", "fangliao", "baixuebing", "linbaliu", "exing",
+	"jiedu", "jiejiu", "chengyin", "meishatong", "dupin",
+	"zhenduan", "quezhen", "bingli",
+}
 
 // fold maps full-width ASCII (Ａ, ３) to ASCII and drops invisible
 // characters, so look-alikes cannot slip past the checks.
@@ -62,15 +100,80 @@ func fold(s string) string {
 	}, s)
 }
 
-// squeeze keeps only letters and digits, upper-cased, so "肿 瘤" and
-// "h-i-v" match their words.
+// squeeze keeps only letters and digits, upper-cased and traditional
+// characters simplified, so "肿 瘤", "腫瘤" and "h-i-v" match their words.
 func squeeze(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if x, ok := traditional[r]; ok {
+				return x
+			}
 			return unicode.ToUpper(r)
 		}
 		return -1
 	}, fold(s))
+}
+
+// toneless maps a pinyin vowel with a tone mark to its bare letter (ü and
+// its tones to v, as pinyin keyboards type it).
+var toneless = map[rune]rune{
+	'ā': 'a', 'á': 'a', 'ǎ': 'a', 'à': 'a', 'ē': 'e', 'é': 'e', 'ě': 'e', 'è': 'e', 'ī': 'i', 'í': 'i', 'ǐ': 'i', 'ì': 'i',
+	'ō': 'o', 'ó': 'o', 'ǒ': 'o', 'ò': 'o', 'ū': 'u', 'ú': 'u', 'ǔ': 'u', 'ù': 'u', 'ü': 'v', 'ǖ': 'v', 'ǘ': 'v', 'ǚ': 'v',
+	'ǜ': 'v', 'ń': 'n', 'ň': 'n', 'ǹ': 'n', 'ḿ': 'm',
+}
+
+// pinyinForm lower-cases s to bare letters: tone marks dropped, a tone
+// number (1–5) right after a letter dropped, and spaces, hyphens,
+// apostrophes, dots and underscores between letters removed, so
+// "Ài-zī bìng", "ai4 zi1 bing4" and "ai'zi'bing" all read "aizibing".
+// start marks the positions where a word began in s.
+func pinyinForm(s string) (string, []bool) {
+	var b []byte
+	var start []bool
+	prevLetter, inWord := false, false
+	for _, r := range fold(s) {
+		if x, ok := toneless[unicode.ToLower(r)]; ok {
+			r = x
+		}
+		r = unicode.ToLower(r)
+		switch {
+		case r >= 'a' && r <= 'z':
+			b = append(b, byte(r))
+			start = append(start, !inWord)
+			prevLetter, inWord = true, true
+		case r >= '1' && r <= '5' && prevLetter:
+			prevLetter = false // a tone number ends the syllable
+		case r == ' ' || r == '-' || r == '\'' || r == '’' || r == '.' || r == '_' || r == '\u00b7':
+			prevLetter, inWord = false, false
+		default:
+			// Anything else (a character, a digit, punctuation) ends the
+			// run: nothing joins across it.
+			if len(b) > 0 && b[len(b)-1] != '|' {
+				b = append(b, '|')
+				start = append(start, false)
+			}
+			prevLetter, inWord = false, false
+		}
+	}
+	return string(b), start
+}
+
+// pinyinHit returns the first pinyin word in s that begins a word.
+func pinyinHit(s string) string {
+	p, start := pinyinForm(s)
+	for _, w := range pinyinWords {
+		for i := 0; ; {
+			j := strings.Index(p[i:], w)
+			if j < 0 {
+				break
+			}
+			if start[i+j] {
+				return w
+			}
+			i += j + 1
+		}
+	}
+	return ""
 }
 
 // Guard reports why s must not be sent, or nil. Percent-encoded text (a
@@ -123,22 +226,37 @@ func guard(s string) error {
 	sq := squeeze(s)
 	for i, w := range normWords {
 		if strings.Contains(sq, w) {
-			return fmt.Errorf("content guard: %q names a sensitive specialty or diagnosis", sensitiveWords[i])
+			return fmt.Errorf("content guard: %q names a sensitive specialty or diagnosis", allWords[i])
 		}
+	}
+	if w := pinyinHit(s); w != "" {
+		return fmt.Errorf("content guard: %q spells a sensitive specialty or diagnosis in pinyin", w)
 	}
 	return nil
 }
 
+// numeral reads one digit of a number as people write it: ASCII (the
+// text is folded already), Chinese numerals read digit by digit (一一〇一
+// …, with 〇/零/○, 两 and 幺 as on the phone), and the financial forms
+// (壹贰叁…, 貳參陸 in traditional script).
+func numeral(r rune) bool {
+	if r >= '0' && r <= '9' {
+		return true
+	}
+	return strings.ContainsRune("〇零○一二三四五六七八九两兩幺壹贰貳叁參肆伍陆陸柒捌玖", r)
+}
+
 // longestDigitRun counts digits (and an ID's trailing X) in a run that may
 // be broken by spaces, hyphens or dots, as people write ID numbers
-// "110101 19900307 123X". Two phone numbers side by side count as one run,
+// "110101 19900307 123X", or in Chinese numerals "一一〇一〇五一九五八…",
+// mixed with Arabic ones or not. Two phone numbers side by side count as one run,
 // which the guard refuses too: a false alarm, never a leak.
 func longestDigitRun(s string) int {
 	best, cur := 0, 0
 	prevSep := false
 	for _, r := range s {
 		switch {
-		case r >= '0' && r <= '9' || (r == 'X' || r == 'x') && cur >= 14:
+		case numeral(r) || (r == 'X' || r == 'x') && cur >= 14:
 			cur++
 			prevSep = false
 		case (r == ' ' || r == '-' || r == '.' || r == '\u00a0') && cur > 0 && !prevSep:

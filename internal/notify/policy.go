@@ -35,6 +35,8 @@ type Policy struct {
 	Routes  map[string]string
 	Webhook WebhookConfig
 	SMTP    SMTPConfig
+	// Caps limit the verification codes strangers can have sent.
+	Caps Caps
 	// Instance names this process in attempts and claims ("" = host:pid).
 	Instance string
 }
@@ -44,7 +46,7 @@ type Policy struct {
 func DefaultPolicy() Policy {
 	return Policy{MaxAttempts: 8, Backoff: 30 * time.Second, MaxBackoff: time.Hour, Lease: 2 * time.Minute,
 		Batch: 100, Concurrency: 8, Poll: time.Second, Quiet: QuietHours{Start: 21 * 60, End: 8 * 60},
-		Webhook: WebhookConfig{Timeout: 10 * time.Second}, SMTP: SMTPConfig{Timeout: 30 * time.Second}}
+		Webhook: WebhookConfig{Timeout: 10 * time.Second}, SMTP: SMTPConfig{Timeout: 30 * time.Second}, Caps: DefaultCaps()}
 }
 
 // backoff is the wait before attempt n+1 after n failed attempts:

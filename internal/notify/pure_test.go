@@ -64,6 +64,15 @@ var adversarial = []string{
 	"精神科", "心理门诊", "皮肤性病科", "艾滋病", "HIV", "h i v", "传染科", "感染科", "肿瘤科", "肿 瘤", "肿\u200b瘤", "生殖中心",
 	"不孕不育", "男科", "妇产科", "计划生育", "戒毒所", "肺癌", "抑郁症", "梅毒", "乙肝", "结核", "化疗",
 	"https://x.cn/?d=%E8%82%BF%E7%98%A4", "https://x.cn/?d=%E8%82%BF%E7%98%A4%ZZ",
+	// Traditional script, as a Hong Kong or Taiwan patient or a Big5
+	// system writes it.
+	"腫瘤科", "愛滋病", "婦產科", "精神科診斷", "抑鬱症", "憂鬱症", "肺結核", "傳染病", "化療", "計劃生育", "宮頸",
+	// Pinyin, with and without spaces, tones and case.
+	"jingshenke", "JingShenKe", "ai zi bing", "Ài Zī Bìng", "ai4 zi1 bing4", "zhǒng liú kē", "zhong-liu", "xing bing",
+	"fu chan ke", "jiao lv", "jiaolü", "Ｊｉｎｇｓｈｅｎ",
+	// ID numbers in Chinese numerals, alone or mixed with digits.
+	"一一〇一〇五一九五八〇三一二一二三四", "幺幺零幺零五幺九五八零三幺两幺两三四", "一一〇一〇五 一九五八〇三一二 一二三X",
+	"110105一九五八〇三一二1234", "壹壹零壹零伍壹玖伍捌零叁壹贰壹贰叁肆", "１１０１０５一九五八〇三一二一二三四",
 }
 
 // TestEveryDefaultTemplateIsGuarded renders every built-in template with
@@ -116,11 +125,33 @@ func TestEveryDefaultTemplateIsGuarded(t *testing.T) {
 	}
 }
 
+// TestGuardReadsOtherScripts: the words of the list in traditional
+// characters and in pinyin, and ID numbers in Chinese numerals, are
+// refused like their plain forms — each case here passed before.
+func TestGuardReadsOtherScripts(t *testing.T) {
+	for _, s := range []string{
+		"請於10月12日到腫瘤科複診", "愛滋病門診", "【第一醫院】您的婦產科檢查", "精神科", "憂鬱症回訪",
+		"jingshenke", "JINGSHENKE", "jing shen ke", "jīng shén kē", "jing1 shen2 ke1", "ai zi bing", "AiZiBing",
+		"please visit the zhongliu clinic", "xin li men zhen",
+		"一一〇一〇五一九五八〇三一二一二三四", "身份证号一一零一零五一九五八零三一二一二三四", "幺幺〇幺〇五幺九五八〇三幺两幺两三四",
+		"110105一九五八〇三一二一二三四", "一一〇一〇五-一九五八〇三一二-一二三四",
+	} {
+		if err := Guard(s); err == nil {
+			t.Errorf("Guard(%q) passed", s)
+		}
+	}
+}
+
 func TestGuardAllowsOrdinaryText(t *testing.T) {
 	for _, s := range []string{
 		"请于2026年10月12日 09:30到心血管内科复诊，电话0571-88880000",
 		"张先生您好，编号TS-20261001-0001，138 0013 8000",
 		"https://sf.example.cn/s/Ab3dE9kQ2x", "骨科", "普外科", "A12345 号",
+		// Numerals in ordinary Chinese, a traditional-script greeting, and
+		// English and pinyin that merely contain a listed spelling.
+		"二〇二六年十月十二日上午九点", "第一医院一号楼三层", "【第一醫院】張先生您好，請於10月12日到骨科複診",
+		"Your appointment at Beijing Xiehe Hospital is confirmed", "flexing annexing", "Zhang Wei, ward 3",
+		"您的验证码为382915，10分钟内有效", "查询码K7MQ-X9PA-4TZB",
 	} {
 		if err := Guard(s); err != nil {
 			t.Errorf("Guard(%q) = %v", s, err)
@@ -138,7 +169,21 @@ func FuzzGuard(f *testing.F) {
 		if err2 := Guard(s + "肿瘤"); err2 == nil {
 			t.Fatalf("Guard(%q+肿瘤) passed", s)
 		}
-		_ = err
+		// Nor can any text hide a traditional word, a pinyin word or an ID
+		// number in Chinese numerals placed after a space.
+		for _, tail := range []string{" 腫瘤", " jingshenke", " 一一〇一〇五一九五八〇三一二一二三四"} {
+			if Guard(s+tail) == nil {
+				t.Fatalf("Guard(%q) passed", s+tail)
+			}
+		}
+		// The pinyin reading marks one start flag per letter it keeps.
+		if p, start := pinyinForm(s); len(p) != len(start) || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz|") != "" {
+			t.Fatalf("pinyinForm(%q) = %q with %d flags", s, p, len(start))
+		}
+		// The guard is a pure function of its input.
+		if err3 := Guard(s); (err3 == nil) != (err == nil) {
+			t.Fatalf("Guard(%q) changed its mind", s)
+		}
 	})
 }
 
@@ -238,4 +283,35 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 			t.Errorf("backoff(%d) = %s, want in [%s, %s]", n, d, want/2, want)
 		}
 	}
+}
+
+func TestNormalizeCode(t *testing.T) {
+	for in, want := range map[string]string{"382915": "382915", " 382 915 ": "382915", "３８２９１５": "382915", "382-915": "382915",
+		"38291": "", "3829150": "", "38291a": "", "": "", "三八二九一五": "", "٣٨٢٩١٥": ""} {
+		got, ok := NormalizeCode(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("NormalizeCode(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
+
+func FuzzNormalizeCode(f *testing.F) {
+	for _, s := range []string{"382915", " 382 915 ", "３８２９１５", "38291", "", "\xff\xfe", "1-2-3-4-5-6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		code, ok := NormalizeCode(s)
+		if !ok {
+			if code != "" {
+				t.Fatalf("%q refused but gave %q", s, code)
+			}
+			return
+		}
+		if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+			t.Fatalf("%q read as %q", s, code)
+		}
+		if again, ok := NormalizeCode(code); !ok || again != code {
+			t.Fatalf("not idempotent: %q → %q → %q", s, code, again)
+		}
+	})
 }

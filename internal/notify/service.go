@@ -47,6 +47,7 @@ type Service struct {
 	db        *store.DB
 	audit     *audit.Service
 	keys      *pii.Keyring
+	index     *pii.Indexer // blind indexes for the caps on public SMS
 	now       func() time.Time
 	log       *slog.Logger
 	pol       Policy
@@ -64,9 +65,20 @@ type instInfo struct {
 
 // New returns the outbox service. It fails when a route names a provider
 // that is not configured, so a bad deployment stops at start-up rather than
-// piling messages into the dead list.
-func New(db *store.DB, au *audit.Service, keys *pii.Keyring, now func() time.Time, log *slog.Logger, pol Policy) (*Service, error) {
+// piling messages into the dead list. index keys the counts behind the caps
+// on public SMS (verify.go).
+func New(db *store.DB, au *audit.Service, keys *pii.Keyring, index *pii.Indexer, now func() time.Time, log *slog.Logger,
+	pol Policy) (*Service, error) {
 	def := DefaultPolicy()
+	if pol.Caps.PerNumberHour <= 0 {
+		pol.Caps.PerNumberHour = def.Caps.PerNumberHour
+	}
+	if pol.Caps.PerNumberDay <= 0 {
+		pol.Caps.PerNumberDay = def.Caps.PerNumberDay
+	}
+	if pol.Caps.PerClientHour <= 0 {
+		pol.Caps.PerClientHour = def.Caps.PerClientHour
+	}
 	if pol.MaxAttempts <= 0 {
 		pol.MaxAttempts = def.MaxAttempts
 	}
@@ -88,7 +100,7 @@ func New(db *store.DB, au *audit.Service, keys *pii.Keyring, now func() time.Tim
 	if pol.Poll <= 0 {
 		pol.Poll = def.Poll
 	}
-	s := &Service{db: db, audit: au, keys: keys, now: now, log: log, pol: pol, insts: map[int64]instInfo{},
+	s := &Service{db: db, audit: au, keys: keys, index: index, now: now, log: log, pol: pol, insts: map[int64]instInfo{},
 		providers: map[string]Provider{ProviderLog: logProvider{log}}}
 	if pol.Webhook.URL != "" {
 		s.providers[ProviderWebhook] = newWebhook(pol.Webhook)
@@ -216,8 +228,17 @@ func (s *Service) lookupTemplate(ctx context.Context, q store.Querier, inst int6
 	case err != nil:
 		return nil, fmt.Errorf("notify: read template: %w", err)
 	}
-	def.Subject, def.Body, def.SMSCode, def.Custom = subject, bodyText, code, true
-	return def, nil
+	own := *def
+	own.Subject, own.Body, own.SMSCode, own.Custom = subject, bodyText, code, true
+	if bad := checkOverride(&own); len(bad) > 0 {
+		// An override saved before the template lost a placeholder (the
+		// receipt's {name}) would no longer render: the built-in text goes
+		// out instead, and the template page shows the built-in version.
+		s.log.Warn("notify: institution template no longer valid, using the built-in one", "institution", inst,
+			"template", key, "channel", ch)
+		return def, nil
+	}
+	return &own, nil
 }
 
 // render fills t with params after checking them against its whitelist.

@@ -468,3 +468,110 @@ func TestTemplateOverride(t *testing.T) {
 		wantErr(t, e.n.SaveTemplate(ctx, nurse, e.inst, "survey.invite", notify.SMS, in), errs.Forbidden, "outbox_forbidden")
 	})
 }
+
+// TestOutboxMasksLiveLinks: whoever reads a message in the outbox (the
+// detail page, the dead list, a resend) sees the survey link's token cut
+// short and a verification code hidden, while the provider still gets the
+// real link. Before the mask, the detail showed the whole live link.
+func TestOutboxMasksLiveLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		const token = "Qm7wXc2Rt9bKpL4sNvYd8ZaHe3Jf6Ug5"
+		m := invite("inv-mask", "13812345678")
+		m.Params["link"] = "https://sf.example.cn/s/" + token
+		id := e.mustEnqueue(m)
+		code := e.mustEnqueue(notify.Message{Channel: notify.SMS, Template: "verify.code", To: "13900001234",
+			IdempotencyKey: "code-mask", Params: map[string]string{"hospital": "第一医院", "code": "482915"}})
+		for _, id := range []int64{id, code} {
+			d := e.detail(id)
+			all := d.Subject + d.Text
+			for _, p := range d.Params {
+				all += " " + p.Value
+			}
+			if strings.Contains(all, token) || strings.Contains(all, token[4:12]) || strings.Contains(all, "482915") || !d.Masked {
+				t.Fatalf("message %d shows a live secret: %q %+v", id, d.Text, d.Params)
+			}
+		}
+		if d := e.detail(id); !strings.Contains(d.Text, "https://sf.example.cn/s/Qm7w…") {
+			t.Errorf("masked link %q", d.Text)
+		}
+		e.deliver()
+		found := 0
+		for _, d := range e.rec.sent {
+			if strings.Contains(d.Text, "/s/"+token) || strings.Contains(d.Text, "482915") {
+				found++
+			}
+		}
+		if found != 2 {
+			t.Fatalf("the providers got %d of the 2 real messages", found)
+		}
+	})
+}
+
+// TestCodeCapsHoldUnderConcurrency: eight simultaneous requests for one
+// number (on PostgreSQL, each its own transaction) send exactly the three
+// codes the hourly cap allows; the others get a LimitError.
+func TestCodeCapsHoldUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		sent, limited := 0, 0
+		for i := range 8 {
+			wg.Go(func() {
+				err := db.Write(ctx, func(tx *sql.Tx) error {
+					tok, err := e.n.SendCode(ctx, tx, notify.CodeRequest{InstitutionID: e.inst, Phone: "13812340000",
+						Client: fmt.Sprintf("10.1.0.%d", i), Ref: fmt.Sprintf("complaint:%d", i+1)})
+					var lim *notify.LimitError
+					if errors.As(err, &lim) && tok != "" {
+						mu.Lock()
+						limited++
+						mu.Unlock()
+						return nil
+					}
+					if err == nil {
+						mu.Lock()
+						sent++
+						mu.Unlock()
+					}
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if sent != 3 || limited != 5 {
+			t.Fatalf("sent %d, limited %d; want 3 and 5", sent, limited)
+		}
+		if e.deliver(); e.rec.count() != 3 {
+			t.Fatalf("%d code messages delivered, want 3", e.rec.count())
+		}
+	})
+}
+
+// TestOldReceiptOverrideFallsBack: an institution saved its receipt with
+// {name} while the template still took it. The receipt no longer does, so
+// the saved text would leave the name's placeholder unfilled: the
+// built-in text goes out instead, without the name.
+func TestOldReceiptOverrideFallsBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		if err := db.Write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO notify_templates (institution_id, template_key, channel, subject, body,
+				sms_code, updated_by, updated_at) VALUES ($1, 'complaint.received', 'sms', '', $2, 'SMS_OLD', 0, 0)`, e.inst,
+				"【{hospital}】{name}您好，已收到您的意见（编号{number}），{days}个工作日内答复。")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		id := e.mustEnqueue(notify.Message{Channel: notify.SMS, Template: "complaint.received", To: "13812345678", Patient: true,
+			IdempotencyKey: "receipt-old", Params: map[string]string{"hospital": "第一医院", "number": "K7MQ-X9PA-4TZB", "days": "5"}})
+		d := e.detail(id)
+		if d.Status != notify.Pending || d.TemplateCode != "SF_COMPLAINT_RECEIPT" || !strings.Contains(d.Text, "K7MQ-X9PA-4TZB") ||
+			strings.Contains(d.Text, "{name}") {
+			t.Fatalf("receipt %s %q %q", d.Status, d.TemplateCode, d.Text)
+		}
+	})
+}

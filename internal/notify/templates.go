@@ -46,6 +46,7 @@ var sampleParams = map[string]string{
 	"patient":  "张*明",
 	"hours":    "48",
 	"count":    "3",
+	"code":     "382915",
 }
 
 // SampleParams returns the preview values of a template's placeholders.
@@ -96,10 +97,18 @@ var defaults = []*Template{
 	email("notice.recovery_survey", "{hospital}整改回访", "{name}您好：\n\n我院已就您反映的问题进行改进，想听听您的评价，请花1分钟填写：\n{link}\n\n如有疑问请致电{phone}。此邮件由系统发送，请勿回复。", true, "name", "hospital", "link", "phone"),
 	tpl("notice.recovery_survey", Webhook, "SF_NOTICE_RECOVERY", "{name}您好，{hospital}已就您反映的问题进行改进，想听听您的评价：{link} 如有疑问请致电{phone}", true, "name", "hospital", "link", "phone"),
 
-	tpl("complaint.received", SMS, "SF_COMPLAINT_RECEIVED", "【{hospital}】{name}您好，我们已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "hospital", "name", "number", "days"),
-	tpl("complaint.received", WeChat, "", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),
-	email("complaint.received", "{hospital}已收到您的意见", "{name}您好：\n\n我们已收到您的意见，编号{number}，将在{days}个工作日内答复您。\n\n此邮件由系统发送，请勿回复。", true, "name", "hospital", "number", "days"),
-	tpl("complaint.received", Webhook, "SF_COMPLAINT_RECEIVED", "{name}您好，{hospital}已收到您的意见（编号{number}），将在{days}个工作日内答复。", true, "name", "hospital", "number", "days"),
+	// The receipt carries the tracking code and fixed wording only: the
+	// complainant's name is typed by whoever filed (on the public page, an
+	// anonymous stranger), so no free text from a form reaches a phone. A
+	// public complaint's receipt waits until the number is verified.
+	tpl("complaint.received", SMS, "SF_COMPLAINT_RECEIPT", "【{hospital}】您好，我们已收到您的意见（查询码{number}），将在{days}个工作日内答复。", true, "hospital", "number", "days"),
+	tpl("complaint.received", WeChat, "", "您好，{hospital}已收到您的意见（查询码{number}），将在{days}个工作日内答复。", true, "hospital", "number", "days"),
+	email("complaint.received", "{hospital}已收到您的意见", "您好：\n\n我们已收到您的意见，查询码{number}，将在{days}个工作日内答复您。\n\n此邮件由系统发送，请勿回复。", true, "hospital", "number", "days"),
+	tpl("complaint.received", Webhook, "SF_COMPLAINT_RECEIPT", "您好，{hospital}已收到您的意见（查询码{number}），将在{days}个工作日内答复。", true, "hospital", "number", "days"),
+
+	// The code that proves a member of the public holds the number they
+	// typed: fixed wording, the hospital's own name and the code.
+	tpl("verify.code", SMS, "SF_VERIFY_CODE", "【{hospital}】您的验证码为{code}，10分钟内有效。如非本人操作，请忽略本短信。", false, "hospital", "code"),
 
 	tpl("complaint.major", InApp, "", "重大投诉 {number} 已登记，请立即关注。", false, "number", "link"),
 	tpl("complaint.assigned", InApp, "", "投诉 {number} 已交由您处理，请查看。", false, "number", "link"),

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"suifang/internal/access"
+	"suifang/internal/notify"
 )
 
 var (
@@ -129,4 +130,21 @@ func TestCatalogsComplete(t *testing.T) {
 
 func verbs(s string) string {
 	return strings.Join(verbRE.FindAllString(s, -1), " ")
+}
+
+// TestEveryTemplateHasAName: the template list names each built-in
+// message kind in both languages (the verification code once showed its
+// raw key).
+func TestEveryTemplateHasAName(t *testing.T) {
+	cat, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range notify.Defaults() {
+		for _, lang := range []string{"zh-CN", "en"} {
+			if _, ok := cat.byLang[lang]["tpl.key."+tp.Key]; !ok {
+				t.Errorf("%s: no name for template %s", lang, tp.Key)
+			}
+		}
+	}
 }

@@ -37,11 +37,33 @@ type cpFormView struct {
 	Today    string
 }
 
-// cpReceiptView is the answer after filing.
+// cpReceiptView is the answer after filing, and after each step of the
+// number check that follows.
 type cpReceiptView struct {
 	Lang     string
 	Receipt  *complaint.PublicReceipt
 	Received string
+	Minutes  int // RetryAfter in whole minutes, rounded up
+}
+
+// receipt renders the receipt page: 429 with Retry-After when a cap
+// stopped the code, 422 when the code typed was not accepted.
+func (u *complaintPublicUI) receipt(w http.ResponseWriter, lang string, rc *complaint.PublicReceipt) error {
+	v := &cpReceiptView{Lang: lang, Receipt: rc, Received: rc.ReceivedAt.In(publicTZ).Format("2006-01-02 15:04")}
+	status := http.StatusOK
+	switch {
+	case rc.RetryAfter > 0:
+		secs := int((rc.RetryAfter + time.Second - 1) / time.Second)
+		v.Minutes = (secs + 59) / 60
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		status = http.StatusTooManyRequests
+	case rc.Problem != "":
+		status = http.StatusUnprocessableEntity
+	}
+	// The page holds the verification token and the tracking code: no
+	// cache may keep it.
+	w.Header().Set("Cache-Control", "no-store")
+	return u.render(w, status, "cp_receipt", v)
 }
 
 // cpTrackView is the lookup form and, when found, the public progress.
@@ -110,7 +132,7 @@ func (u *complaintPublicUI) file(w http.ResponseWriter, r *http.Request, lang st
 	}
 	f := r.PostForm
 	in := complaint.PublicInput{Name: f.Get("name"), Phone: f.Get("phone"), Role: f.Get("role"), OccurredOn: f.Get("occurred_on"),
-		Content: f.Get("content"), Asks: f.Get("asks")}
+		Content: f.Get("content"), Asks: f.Get("asks"), Client: clientIP(r)}
 	in.DepartmentID, _ = strconv.ParseInt(f.Get("department_id"), 10, 64)
 	in.DeptUnknown = f.Get("department_id") == "unknown" // "不清楚": the complaint office takes it
 	rc, err := u.s.Complaints.RegisterPublic(r.Context(), h.Code, in)
@@ -123,10 +145,52 @@ func (u *complaintPublicUI) file(w http.ResponseWriter, r *http.Request, lang st
 		return u.render(w, http.StatusUnprocessableEntity, "cp_form", &cpFormView{Lang: lang, Hospital: h, Action: "/c/" + h.Code,
 			In: in, Dept: f.Get("department_id"), Problems: e.Fields, Today: u.today()})
 	}
-	// No redirect: the code is shown once, here, and is not put in a URL
-	// a shared phone's history would keep.
-	return u.render(w, http.StatusOK, "cp_receipt", &cpReceiptView{Lang: lang, Receipt: rc,
-		Received: rc.ReceivedAt.In(publicTZ).Format("2006-01-02 15:04")})
+	// No redirect: the code is shown here and is not put in a URL a
+	// shared phone's history would keep; the verification token travels
+	// in the page's forms only.
+	return u.receipt(w, lang, rc)
+}
+
+// verifyForm reads the verification token (and the code) of a posted
+// receipt page.
+func verifyForm(w http.ResponseWriter, r *http.Request) (token, code string, err error) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		return "", "", errs.New(errs.Invalid, "bad_form", "the form could not be read")
+	}
+	return r.PostForm.Get("verify"), r.PostForm.Get("sms_code"), nil
+}
+
+// verify takes the code texted to the complainant's number.
+func (u *complaintPublicUI) verify(w http.ResponseWriter, r *http.Request, lang string) error {
+	if !u.throttlePosts(w, r, lang) {
+		return nil
+	}
+	token, code, err := verifyForm(w, r)
+	if err != nil {
+		return err
+	}
+	rc, err := u.s.Complaints.VerifyPublic(r.Context(), token, code)
+	if err != nil {
+		return err
+	}
+	return u.receipt(w, lang, rc)
+}
+
+// resend asks for a fresh code, under the caps on public SMS.
+func (u *complaintPublicUI) resend(w http.ResponseWriter, r *http.Request, lang string) error {
+	if !u.throttlePosts(w, r, lang) {
+		return nil
+	}
+	token, _, err := verifyForm(w, r)
+	if err != nil {
+		return err
+	}
+	rc, err := u.s.Complaints.ResendPublic(r.Context(), token, clientIP(r))
+	if err != nil {
+		return err
+	}
+	return u.receipt(w, lang, rc)
 }
 
 func (u *complaintPublicUI) trackForm(w http.ResponseWriter, r *http.Request, lang string) error {
@@ -162,8 +226,11 @@ func (u *complaintPublicUI) track(w http.ResponseWriter, r *http.Request, lang s
 func (u *complaintPublicUI) wrap(h func(w http.ResponseWriter, r *http.Request, lang string) error) http.HandlerFunc {
 	return u.limited(func(w http.ResponseWriter, r *http.Request, lang string) error {
 		err := h(w, r, lang)
-		if errs.CodeOf(err) == "complaint_hospital_not_found" {
+		switch errs.CodeOf(err) {
+		case "complaint_hospital_not_found":
 			return u.message(w, lang, http.StatusNotFound, "cp_nohosp", "", "")
+		case "complaint_verify_not_found":
+			return u.message(w, lang, http.StatusNotFound, "cp_noverify", "", "")
 		}
 		return err
 	})

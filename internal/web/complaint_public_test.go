@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,8 +23,10 @@ import (
 	"suifang/internal/complaint"
 	"suifang/internal/core"
 	"suifang/internal/followup"
+	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/pii"
+	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
 
@@ -32,6 +37,7 @@ type cpEnv struct {
 	*pageEnv
 	clk *clock.Fake
 	sv  *core.Services
+	db  *store.DB
 }
 
 func newComplaintEnv(t *testing.T) *cpEnv {
@@ -48,7 +54,7 @@ func newComplaintEnv(t *testing.T) *cpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &cpEnv{pageEnv: &pageEnv{t: t, auth: sv.Auth, cal: sv.Calendar}, clk: clk, sv: sv}
+	e := &cpEnv{pageEnv: &pageEnv{t: t, auth: sv.Auth, cal: sv.Calendar}, clk: clk, sv: sv, db: db}
 	sys := access.System()
 	if e.h1, err = sv.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H1", Name: "第一医院"}); err != nil {
 		t.Fatal(err)
@@ -70,7 +76,7 @@ func newComplaintEnv(t *testing.T) *cpEnv {
 		}
 	}
 	s, err := New(Deps{Auth: sv.Auth, Org: sv.Org, Audit: sv.Audit, Calendar: sv.Calendar, Patients: sv.Patients, Followup: sv.Followup,
-		Importer: sv.Importer, Complaints: sv.Complaints, Log: slog.New(slog.DiscardHandler), Now: clk.Now, Version: "test"})
+		Importer: sv.Importer, Complaints: sv.Complaints, Notify: sv.Notify, Log: slog.New(slog.DiscardHandler), Now: clk.Now, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,4 +255,157 @@ func TestComplaintSheet(t *testing.T) {
 	// The other department's nurse may not print it.
 	nb := e.login("nurseb", adminPW)
 	want(t, nb.get(page+"/sheet"), http.StatusForbidden)
+}
+
+// phoneBox receives what the outbox delivers, as the complainant's phone.
+type phoneBox struct {
+	mu  sync.Mutex
+	got []*notify.Delivery
+}
+
+func (p *phoneBox) Name() string { return "phone" }
+
+func (p *phoneBox) Send(_ context.Context, d *notify.Delivery) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got = append(p.got, d)
+	return nil
+}
+
+// lastCode delivers the outbox and returns the newest code texted to phone.
+func (p *phoneBox) lastCode(t *testing.T, e *cpEnv, phone string) string {
+	t.Helper()
+	if _, err := e.sv.Notify.DeliverOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.got) - 1; i >= 0; i-- {
+		if d := p.got[i]; d.To == phone && d.Template == "verify.code" {
+			return d.Params[1].Value
+		}
+	}
+	t.Fatalf("no code texted to %s", phone)
+	return ""
+}
+
+var verifyRE = regexp.MustCompile(`name="verify" value="([A-Za-z0-9_-]+)"`)
+
+// TestComplaintPublicVerify walks the no-script number check: the receipt
+// page asks for the texted code, a wrong code is marked (422), the right
+// one verifies and queues the receipt; a capped resend answers 429 with
+// Retry-After and still shows the tracking code.
+func TestComplaintPublicVerify(t *testing.T) {
+	e := newComplaintEnv(t)
+	box := &phoneBox{}
+	e.sv.Notify.SetProvider(notify.ProviderLog, box)
+	c := e.anon()
+	r := c.post("/c/H1", url.Values{"name": {"点击领取退款 http://evil.example"}, "phone": {"13900001234"}, "role": {"relative"},
+		"department_id": {itoa(e.deptA)}, "content": {"夜间呼叫护士二十分钟无人应答。"}})
+	want(t, r, http.StatusOK, "投诉已收到", "验证码已发送至 139****1234", `action="/c/H1/verify"`, "不验证也可以")
+	code := codeRE.FindStringSubmatch(r.body)[1]
+	m := verifyRE.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no verification token on the receipt\n%s", excerpt(r.body))
+	}
+	token := m[1]
+	sms := box.lastCode(t, e, "13900001234")
+	wrong := "000000"
+	if sms == wrong {
+		wrong = "111111"
+	}
+	e.clk.Advance(cpPublicEvery)
+	r = c.post("/c/H1/verify", url.Values{"verify": {token}, "sms_code": {wrong}})
+	want(t, r, http.StatusUnprocessableEntity, "验证码不正确，还可以再试 4 次", code, `aria-invalid="true"`)
+	e.clk.Advance(cpPublicEvery)
+	r = c.post("/c/H1/verify", url.Values{"verify": {token}, "sms_code": {sms}})
+	want(t, r, http.StatusOK, "手机号 139****1234 已验证", code)
+	wantNot(t, r, `name="sms_code"`)
+	// Only now the receipt: the code and fixed wording, no form text.
+	box.lastCode(t, e, "13900001234")
+	receipts := 0
+	for _, d := range box.got {
+		if d.Template == "complaint.received" {
+			receipts++
+			if strings.Contains(d.Text, "退款") || strings.Contains(d.Text, "evil") || !strings.Contains(d.Text, code) {
+				t.Fatalf("receipt %q", d.Text)
+			}
+		}
+	}
+	if receipts != 1 {
+		t.Fatalf("%d receipts", receipts)
+	}
+	e.clk.Advance(cpPublicEvery)
+	want(t, c.post("/c/H1/verify", url.Values{"verify": {"forged"}, "sms_code": {sms}}), http.StatusNotFound, "验证已失效")
+
+	// A second complaint with another number: two resends reach the
+	// hourly cap of three codes; the third answers 429.
+	e.clk.Advance(cpPublicEvery)
+	r = c.post("/c/H1", url.Values{"name": {"李华"}, "phone": {"13900005678"}, "role": {"patient"},
+		"department_id": {itoa(e.deptA)}, "content": {"候诊时间过长"}})
+	want(t, r, http.StatusOK)
+	token2 := verifyRE.FindStringSubmatch(r.body)[1]
+	for range 2 {
+		e.clk.Advance(cpPublicEvery)
+		want(t, c.post("/c/H1/resend", url.Values{"verify": {token2}}), http.StatusOK, "验证码已发送至 139****5678")
+	}
+	e.clk.Advance(cpPublicEvery)
+	resp, err := c.c.PostForm(e.srv.URL+"/c/H1/resend", url.Values{"verify": {token2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(body), "验证短信发送次数已达上限") || !strings.Contains(string(body), "id=\"cp-code\"") {
+		t.Fatalf("capped resend: %d %q\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), excerpt(string(body)))
+	}
+}
+
+// TestOutboxPageHidesLiveLinks: quality opens 消息发送 and a message's
+// detail; the patient's survey link shows only its first characters and
+// the verification code not at all. Before, the detail printed the live
+// link, which opened the patient's questionnaire.
+func TestOutboxPageHidesLiveLinks(t *testing.T) {
+	e := newComplaintEnv(t)
+	const token = "Zr8kPq3TnW6yBv2HxM9cJd4fLs7gRa5E"
+	var invite int64
+	err := e.db.Write(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		invite, err = e.sv.Notify.Enqueue(context.Background(), tx, notify.Message{InstitutionID: e.h1, Channel: notify.SMS,
+			Template: "survey.invite", To: "13812345678", Patient: true, IdempotencyKey: "page-invite", Ref: "survey_invitation:9",
+			Params: map[string]string{"hospital": "第一医院", "name": "张先生", "link": "https://sf.example.cn/s/" + token,
+				"phone": "0571-88880000"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &phoneBox{}
+	e.sv.Notify.SetProvider(notify.ProviderLog, box)
+	e.file(e.anon(), "13900001234")
+	sms := box.lastCode(t, e, "13900001234")
+	var codeMsg int64
+	for _, d := range box.got {
+		if d.Template == "verify.code" {
+			codeMsg = d.ID
+		}
+	}
+	q := e.login("quality", adminPW)
+	list := q.get("/admin/outbox?inst=" + itoa(e.h1) + "&status=sent")
+	want(t, list, http.StatusOK, "survey.invite", "verify.code")
+	for _, id := range []int64{invite, codeMsg} {
+		r := q.get("/admin/outbox/" + itoa(id))
+		want(t, r, http.StatusOK, "已隐藏")
+		wantNot(t, r, token, token[4:], sms)
+	}
+	want(t, q.get("/admin/outbox/"+itoa(invite)), http.StatusOK, "https://sf.example.cn/s/Zr8k…")
+	// The delivered invitation carried the real link.
+	found := false
+	for _, d := range box.got {
+		found = found || strings.Contains(d.Text, "/s/"+token)
+	}
+	if !found {
+		t.Fatal("the provider did not get the real link")
+	}
 }

@@ -23,5 +23,7 @@ func (s *Server) complaintPublicRoutes() {
 	m.HandleFunc("POST /c/track", u.wrap(u.track))
 	m.HandleFunc("GET /c/{code}", u.wrap(u.form))
 	m.HandleFunc("POST /c/{code}", u.wrap(u.file))
+	m.HandleFunc("POST /c/{code}/verify", u.wrap(u.verify))
+	m.HandleFunc("POST /c/{code}/resend", u.wrap(u.resend))
 	m.HandleFunc("GET /complaints/{id}/sheet", s.private(s.complaintSheet))
 }
