@@ -377,7 +377,31 @@ func (im *run) flush(ctx context.Context) error {
 		}
 		routes[i] = rt
 	}
-	err := im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
+	// A deadlock with another instance's batch, or a SQLite file another
+	// process held past the busy timeout, rolls the whole batch back: run
+	// it again from the same counts.
+	saved, savedBuf := *im.rep, len(im.rejbuf)
+	var err error
+	for try := 0; ; try++ {
+		if err = im.store(ctx, routes); err == nil || try == 4 || !store.IsTransient(err) {
+			break
+		}
+		*im.rep, im.rejbuf = saved, im.rejbuf[:savedBuf]
+		im.s.log.Warn("import batch retried", "batch", im.rep.BatchID, "err", err)
+	}
+	if err != nil {
+		return err
+	}
+	im.batch, im.rejbuf = im.batch[:0], im.rejbuf[:0]
+	if im.opt.Progress != nil {
+		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
+	}
+	return nil
+}
+
+// store writes the batch in one transaction.
+func (im *run) store(ctx context.Context, routes []*route) error {
+	return im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
 		tx := im.s.db.Stmts(sqlTx) // each statement compiled once, not per row
 		// New patients' new stays go in multi-row statements (patient.Bulk);
 		// anything else through Apply, after the institution's pending rows
@@ -388,7 +412,7 @@ func (im *run) flush(ctx context.Context) error {
 			if b == nil || b.Pending() == 0 {
 				return nil
 			}
-			chs, err := b.Flush(ctx, tx)
+			chs, lost, err := b.Flush(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -398,6 +422,17 @@ func (im *run) flush(ctx context.Context) error {
 			}
 			for i, ch := range chs {
 				im.count(ch, res[i])
+			}
+			// Another instance stored these patients or stays first: they
+			// are re-sent messages now, unchanged or updated.
+			for _, m := range lost {
+				if err := im.applyOne(ctx, tx, rt, m); err != nil {
+					if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
+						im.rejectMsg(m, e)
+						continue
+					}
+					return fmt.Errorf("%s: %w", m.Source, err)
+				}
 			}
 			return nil
 		}
@@ -448,14 +483,6 @@ func (im *run) flush(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	im.batch, im.rejbuf = im.batch[:0], im.rejbuf[:0]
-	if im.opt.Progress != nil {
-		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
-	}
-	return nil
 }
 
 // applyOne stores a message Bulk declined: a re-sent, updated or cancelled

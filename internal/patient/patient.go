@@ -244,6 +244,23 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 	if err := validate(&m); err != nil {
 		return nil, err
 	}
+	// Another instance may add the same new patient or stay between our
+	// look-up and our INSERT; its row wins and the message is applied
+	// again on top of it, as a re-sent message would be. Once is enough
+	// (a row, once there, stays); the bound only guards against a bug.
+	for range 3 {
+		ch, err := s.apply(ctx, tx, inst, depts, loc, m)
+		if !errors.Is(err, errRaced) {
+			return ch, err
+		}
+	}
+	return nil, fmt.Errorf("patient: %s: %w", m.Encounter.VisitNumber, errRaced)
+}
+
+// errRaced says an INSERT found its key taken by a concurrent writer.
+var errRaced = errors.New("patient: row added concurrently")
+
+func (s *Service) apply(ctx context.Context, tx store.Querier, inst int64, depts Departments, loc *time.Location, m intake.Message) (*Change, error) {
 	now := store.Micros(s.now())
 	// Every check that can refuse the message runs before anything is
 	// written: the importer rejects the message and goes on in the same
@@ -396,8 +413,12 @@ func encounterArgs(e *Encounter, now int64) []any {
 
 func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21) RETURNING id`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21)
+		ON CONFLICT (institution_id, visit_number) DO NOTHING RETURNING id`,
 		encounterArgs(e, now)...).Scan(&e.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errRaced
+	}
 	if err != nil {
 		return fmt.Errorf("patient: insert encounter: %w", err)
 	}
@@ -472,8 +493,12 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 	nid, phones, addr, nidx := sl.nid, sl.phones, sl.addr, sl.nidx
 	if cur == nil {
 		err = tx.QueryRowContext(ctx, `INSERT INTO patients (institution_id, mrn, name, sex, birth_date, national_id_enc, national_id_idx,
-			phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12) RETURNING id`,
+			phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)
+			ON CONFLICT (institution_id, mrn) DO NOTHING RETURNING id`,
 			inst, next.MRN, next.Name, string(next.Sex), dateText(next.BirthDate), nid, nidx, phones, addr, next.Employer, next.Deceased, now).Scan(&next.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errRaced
+		}
 		if err != nil {
 			return nil, fmt.Errorf("patient: insert: %w", err)
 		}
