@@ -84,7 +84,12 @@ func TestMLLPDischargeFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wl.Counts[followup.TabOverdue] == 0 {
-		t.Fatalf("the 2015 discharge has no overdue tasks: %+v", wl.Counts)
+	// The sample's PID-30 says the patient died: the stay is stored and
+	// gets no call (issue 11 item 11).
+	if wl.Counts[followup.TabOverdue] != 0 {
+		t.Fatalf("the 2015 discharge of a deceased patient has overdue calls: %+v", wl.Counts)
+	}
+	if _, err := a.Patients.EncounterByVisit(ctx, access.System(), inst.ID, "40007716"); err != nil {
+		t.Fatalf("the A03 stay was not stored: %v", err)
 	}
 }
