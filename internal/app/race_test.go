@@ -89,8 +89,14 @@ func raceCSV(r, n int) string {
 	var b strings.Builder
 	b.WriteString("机构代码,病案号,住院流水号,姓名,性别,身份证号,联系电话,现住址,科室代码,科室,病区代码,病区,主治医师,责任护士,入院日期,出院日期,出院诊断编码,出院诊断,治疗结果\n")
 	for i := range n {
-		fmt.Fprintf(&b, "H1,R%d%05d,ZY%d%05d,患者%d号,女,,139%08d,浙江省杭州市上城区解放路%d号,0301,心血管内科,W05,心内一病区,陈医生,刘护士,2026-09-20,2026-09-28,J18.9,肺炎,好转\n",
-			r, i, r, i, i, r*100000+i, i+1)
+		// Every other stay names a department and ward Suifang does not
+		// know yet (the import creates them: one each, whoever is first).
+		dept := "0301,心血管内科,W05,心内一病区"
+		if i%2 == 1 {
+			dept = fmt.Sprintf("05%02d,消化内科%d,W1%d,消化%d病区", r, r, r, r)
+		}
+		fmt.Fprintf(&b, "H1,R%d%05d,ZY%d%05d,患者%d号,女,,139%08d,浙江省杭州市上城区解放路%d号,%s,陈医生,刘护士,2026-09-20,2026-09-28,J18.9,肺炎,好转\n",
+			r, i, r, i, i, r*100000+i, i+1, dept)
 	}
 	return b.String()
 }
@@ -164,6 +170,14 @@ func TestRaceNewPatientsTwoInstances(t *testing.T) {
 				}
 				if created != n {
 					t.Errorf("round %d: the two imports created %d stays together, want %d", r, created, n)
+				}
+				if got := raceCount(t, a1, `SELECT COUNT(*) FROM departments WHERE code = $1 OR code = $2`,
+					fmt.Sprintf("05%02d", r), fmt.Sprintf("W1%d", r)); got != 2 {
+					t.Errorf("round %d: %d departments made from the HIS codes, want 2", r, got)
+				}
+				if got := raceCount(t, a1, `SELECT COUNT(*) FROM encounters e JOIN patients p ON p.id = e.patient_id
+					WHERE p.mrn LIKE $1 AND e.department_id = 0`, fmt.Sprintf("R%d%%", r)); got != 0 {
+					t.Errorf("round %d: %d stays without a department", r, got)
 				}
 				like := fmt.Sprintf("R%d%%", r)
 				if got := raceCount(t, a1, `SELECT COUNT(*) FROM patients WHERE mrn LIKE $1`, like); got != n {

@@ -203,3 +203,14 @@ func (s *Service) PatientFile(ctx context.Context, p *access.Principal, patientI
 	}
 	return f, nil
 }
+
+// MoveDepartment moves inst's open follow-ups from department from to to,
+// in the caller's transaction (the org hook beside patient's). Closed
+// tasks are history and stay where they were done.
+func (s *Service) MoveDepartment(ctx context.Context, tx *sql.Tx, inst, from, to int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET department_id = $1, updated_at = $2
+		WHERE institution_id = $3 AND department_id = $4 AND status = $5`, to, store.Micros(s.now()), inst, from, Open); err != nil {
+		return fmt.Errorf("followup: move department: %w", err)
+	}
+	return nil
+}

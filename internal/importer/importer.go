@@ -338,14 +338,12 @@ func (im *run) routeByCode(ctx context.Context, code string) (*route, error) {
 	if !im.p.SeesInstitution(inst.ID) {
 		return nil, errs.Field("facility", "out_of_scope", fmt.Sprintf("institution %q is outside your data scope", code))
 	}
-	rt := &route{inst: inst, depts: deptMap{}, loc: inst.Location()}
-	deps, err := im.s.org.Departments(ctx, access.System(), inst.ID)
+	rt := &route{inst: inst, loc: inst.Location()}
+	codes, err := im.s.org.HISCodes(ctx, inst.ID) // departments' codes and the HIS codes mapped onto them
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range deps {
-		rt.depts[d.Code] = d.ID
-	}
+	rt.depts = deptMap(codes)
 	if rt.cal, err = im.s.cal.Calendar(ctx, inst.ID); err != nil {
 		return nil, err
 	}
@@ -376,6 +374,9 @@ func (im *run) flush(ctx context.Context) error {
 			return err
 		}
 		routes[i] = rt
+	}
+	if err := im.newDepartments(ctx, routes); err != nil {
+		return err
 	}
 	// A deadlock with another instance's batch, or a SQLite file another
 	// process held past the busy timeout, rolls the whole batch back: run
@@ -483,6 +484,40 @@ func (im *run) store(ctx context.Context, routes []*route) error {
 		}
 		return nil
 	})
+}
+
+// newDepartments creates the departments and wards the batch names that
+// their institutions do not know yet (org.EnsureHISDepartments: marked
+// "from HIS" for review), so no stay is stored without its department.
+func (im *run) newDepartments(ctx context.Context, routes []*route) error {
+	want := map[*route][]org.HISDepartment{}
+	for i, m := range im.batch {
+		rt := routes[i]
+		if rt == nil {
+			continue
+		}
+		e := m.Encounter
+		for _, d := range []org.HISDepartment{{Code: e.WardCode, Name: e.WardName, Kind: org.DeptWard},
+			{Code: e.DepartmentCode, Name: e.DepartmentName, Kind: org.DeptClinical}} {
+			code := strings.TrimSpace(d.Code)
+			if code == "" || rt.depts[code] != 0 {
+				continue
+			}
+			rt.depts[code] = -1 // asked for once per batch
+			want[rt] = append(want[rt], d)
+		}
+	}
+	for rt, ds := range want {
+		ids, err := im.s.org.EnsureHISDepartments(ctx, rt.inst.ID, ds)
+		if err != nil {
+			return storeErr(err)
+		}
+		for _, d := range ds {
+			code := strings.TrimSpace(d.Code)
+			rt.depts[code] = ids[code] // 0 when the code could not be one
+		}
+	}
+	return nil
 }
 
 // applyOne stores a message Bulk declined: a re-sent, updated or cancelled

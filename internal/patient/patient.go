@@ -805,3 +805,16 @@ func (s *Service) SetDeceased(ctx context.Context, tx *sql.Tx, p *access.Princip
 	e.Detail = reason
 	return s.audit.Append(ctx, tx, e)
 }
+
+// MoveDepartment files inst's stays of department (or ward) from under to
+// instead, in the caller's transaction: an org hook for a department made
+// from a HIS code and later mapped onto the hospital's own.
+func (s *Service) MoveDepartment(ctx context.Context, tx *sql.Tx, inst, from, to int64) error {
+	for _, col := range []string{"department_id", "ward_id"} {
+		if _, err := tx.ExecContext(ctx, `UPDATE encounters SET `+col+` = $1, updated_at = $2 WHERE institution_id = $3 AND `+col+` = $4`,
+			to, store.Micros(s.now()), inst, from); err != nil {
+			return fmt.Errorf("patient: move department: %w", err)
+		}
+	}
+	return nil
+}
