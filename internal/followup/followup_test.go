@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1058,6 +1059,35 @@ func TestDeathClosesThePatientsCalls(t *testing.T) {
 		e.importMsgs(importer.Options{}, died)
 		if tk := e.task("ZY2026092305", "CARE"); tk.Status != followup.Open {
 			t.Errorf("re-sent death closed the bereavement call: %s %q", tk.Status, tk.CloseReason)
+		}
+	})
+}
+
+// TestPlannerSeedsOnce: an institution made before plan rules existed gets
+// the default rules from the first import — once, though several imports
+// (instances) start at the same moment.
+func TestPlannerSeedsOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		if err := db.Write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM plan_rules WHERE institution_id = $1`, e.inst)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.fu.NewPlanner(ctx, e.inst, e.cal()); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := e.count(`SELECT COUNT(*) FROM plan_rules WHERE institution_id = $1`, e.inst); n != len(followup.DefaultRules()) {
+			t.Errorf("%d rules after four concurrent first imports, want %d", n, len(followup.DefaultRules()))
 		}
 	})
 }

@@ -148,8 +148,22 @@ func (s *Service) NewPlanner(ctx context.Context, inst int64, cal *calendar.Cale
 		return nil, err
 	}
 	if len(rules) == 0 {
-		// An institution created before plan rules existed gets the defaults.
-		if err := s.db.Write(ctx, func(tx *sql.Tx) error { return s.SeedInstitution(ctx, tx, inst) }); err != nil {
+		// An institution created before plan rules existed gets the
+		// defaults, once: two instances starting imports at the same
+		// moment take turns on a lock and the second finds the rules.
+		if err := s.db.Write(ctx, func(tx *sql.Tx) error {
+			if err := s.db.SerializeKey(ctx, tx, seedKey(inst)); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM plan_rules WHERE institution_id = $1`, inst).Scan(&n); err != nil {
+				return fmt.Errorf("followup: count rules: %w", err)
+			}
+			if n > 0 {
+				return nil
+			}
+			return s.SeedInstitution(ctx, tx, inst)
+		}); err != nil {
 			return nil, err
 		}
 		if rules, err = s.rules(ctx, s.db.R(), inst); err != nil {
@@ -158,6 +172,9 @@ func (s *Service) NewPlanner(ctx context.Context, inst int64, cal *calendar.Cale
 	}
 	return &Planner{s: s, inst: inst, rules: rules, cal: cal}, nil
 }
+
+// seedKey is the advisory lock of seeding inst's default rules.
+func seedKey(inst int64) int64 { return 0x5352_0000_0000_0000 + inst }
 
 // Result counts what Apply did to tasks.
 type Result struct {
