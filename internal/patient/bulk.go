@@ -109,7 +109,7 @@ const (
 )
 
 // Flush writes the pending patients, their phone indexes and their stays
-// in tx and returns one Change per message it stored, sorted by MRN.
+// in tx and returns one Change per message it stored, in MRN order.
 //
 // Another instance may store the same new patient or stay between Lookup
 // and Flush (two imports of one file, an HIS retrying through a load
@@ -125,16 +125,17 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) (stored []*Change, l
 	if len(out) == 0 {
 		return nil, nil, nil
 	}
-	order := make([]int, len(out))
-	for i := range order {
-		order[i] = i
+	// idx[i] is the message of out[i] once out is in MRN order.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
 	}
-	sort.SliceStable(order, func(i, j int) bool { return out[order[i]].Patient.MRN < out[order[j]].Patient.MRN })
-	sorted, sortedMsgs := make([]*Change, len(out)), make([]intake.Message, len(out))
-	for i, k := range order {
-		sorted[i], sortedMsgs[i] = out[k], msgs[k]
+	sort.Slice(idx, func(i, j int) bool { return out[idx[i]].Patient.MRN < out[idx[j]].Patient.MRN })
+	sorted := make([]*Change, len(out))
+	for i, k := range idx {
+		sorted[i] = out[k]
 	}
-	out, msgs = sorted, sortedMsgs
+	out = sorted
 	now := store.Micros(b.s.now())
 	byMRN := make(map[string]*Patient, len(out))
 	err = store.Chunks(len(out), patientRows, func(lo, hi int) error {
@@ -162,7 +163,7 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) (stored []*Change, l
 	if err != nil {
 		return nil, nil, err
 	}
-	out, msgs, lost = keep(out, msgs, lost, func(ch *Change) bool { return ch.Patient.ID != 0 })
+	out, idx, lost = keep(out, idx, msgs, lost, func(ch *Change) bool { return ch.Patient.ID != 0 })
 	var phones []any
 	for _, ch := range out {
 		for i, ph := range ch.Patient.Phones {
@@ -200,23 +201,32 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) (stored []*Change, l
 	}
 	// A stay number taken meanwhile by another patient's stay: Apply
 	// finds it and refuses the message as it would any such clash.
-	out, _, lost = keep(out, msgs, lost, func(ch *Change) bool { return ch.Encounter.ID != 0 })
+	out, _, lost = keep(out, idx, msgs, lost, func(ch *Change) bool { return ch.Encounter.ID != 0 })
 	return out, lost, nil
 }
 
-// keep splits chs (and their messages) by ok; the messages of the rest are
-// appended to lost.
-func keep(chs []*Change, msgs, lost []intake.Message, ok func(*Change) bool) ([]*Change, []intake.Message, []intake.Message) {
-	var kc []*Change
-	var km []intake.Message
-	for i, ch := range chs {
+// keep drops the changes that are not ok (idx[i] is the message of
+// chs[i]) and appends their messages to lost. When all are ok, as nearly
+// always, it returns its arguments unchanged.
+func keep(chs []*Change, idx []int, msgs, lost []intake.Message, ok func(*Change) bool) ([]*Change, []int, []intake.Message) {
+	n := 0
+	for _, ch := range chs {
 		if ok(ch) {
-			kc, km = append(kc, ch), append(km, msgs[i])
-		} else {
-			lost = append(lost, msgs[i])
+			n++
 		}
 	}
-	return kc, km, lost
+	if n == len(chs) {
+		return chs, idx, lost
+	}
+	kc, ki := make([]*Change, 0, n), make([]int, 0, n)
+	for i, ch := range chs {
+		if ok(ch) {
+			kc, ki = append(kc, ch), append(ki, idx[i])
+		} else {
+			lost = append(lost, msgs[idx[i]])
+		}
+	}
+	return kc, ki, lost
 }
 
 func scanIDs(rows interface {
