@@ -38,6 +38,7 @@ type pageEnv struct {
 	srv          *httptest.Server
 	auth         *auth.Service
 	cal          *caldb.Service
+	org          *org.Service
 	h1, h2       int64
 	deptA, deptB int64
 	adminID      int64
@@ -59,7 +60,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &pageEnv{t: t, auth: as, cal: cal}
+	e := &pageEnv{t: t, auth: as, cal: cal, org: og}
 	sys := access.System()
 	must := func(id int64, err error) int64 {
 		t.Helper()
