@@ -238,8 +238,9 @@ func (s *Service) materializeCategories(ctx context.Context, tx *sql.Tx, inst in
 	}
 	now := store.Micros(s.now())
 	for _, c := range DefaultCategories() {
+		// Two first edits at once copy the same rows: the second skips them.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO complaint_categories (institution_id, code, name_zh, name_en, sort, active, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7)`, inst, c.Code, c.NameZh, c.NameEn, c.Sort, true, now); err != nil {
+			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (institution_id, code) DO NOTHING`, inst, c.Code, c.NameZh, c.NameEn, c.Sort, true, now); err != nil {
 			return fmt.Errorf("complaint: copy categories: %w", err)
 		}
 	}

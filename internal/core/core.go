@@ -107,6 +107,13 @@ func Build(db *store.DB, o Options) (*Services, error) {
 		o.Outbox = s.Notify
 	}
 	s.Notices = notice.New(db, s.Audit, s.Calendar, o.Outbox, o.Now, o.Log)
+	// A notice no rule can place goes to the quality office (made if the
+	// institution has none), never back to the caller as an error.
+	s.Notices.QualityOffice = s.Org.QualityOffice
+	// Mapping a HIS code onto a department folds the department an import
+	// made from that code into it: stays and open follow-ups move along.
+	s.Org.OnDepartmentMoved(s.Patients.MoveDepartment)
+	s.Org.OnDepartmentMoved(s.Followup.MoveDepartment)
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))

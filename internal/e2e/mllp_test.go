@@ -72,9 +72,9 @@ func TestMLLPDischargeFlow(t *testing.T) {
 		r.ReadByte()
 		return string(b)
 	}
-	// The sample is a pre-admitted patient (PV1-2 = P): accepted, stored
-	// as a visit, no plan. The same discharge sent as an inpatient, as a
-	// ward's HIS sends it, gets the plan.
+	// The sample is a pre-admitted patient (PV1-2 = P) who died (PID-30):
+	// accepted, stored as a visit, no plan. The same discharge of a living
+	// inpatient, as a ward's HIS sends it, gets the plan.
 	ack := send(a03)
 	if !containsAll(ack, "MSA|AA|") {
 		t.Fatalf("pre-admit A03 ack: %q", ack)
@@ -83,7 +83,11 @@ func TestMLLPDischargeFlow(t *testing.T) {
 	if err := a.DB.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_tasks`).Scan(&tasks); err != nil || tasks != 0 {
 		t.Fatalf("a pre-admit got %d tasks (%v), want none", tasks, err)
 	}
-	ack = send(bytes.ReplaceAll(bytes.ReplaceAll(a03, []byte("PV1|1|P|"), []byte("PV1|1|I|")), []byte("|40007716^"), []byte("|40007717^")))
+	// (another patient: the first one is known deceased now)
+	living := bytes.ReplaceAll(a03, []byte("|20080825111630+0115|Y|"), []byte("||N|"))
+	living = bytes.ReplaceAll(living, []byte("|PATID1234^"), []byte("|PATID1235^"))
+	living = bytes.ReplaceAll(bytes.ReplaceAll(living, []byte("PV1|1|P|"), []byte("PV1|1|I|")), []byte("|40007716^"), []byte("|40007717^"))
+	ack = send(living)
 	if !containsAll(ack, "MSA|AA|") {
 		t.Fatalf("inpatient A03 ack: %q", ack)
 	}
@@ -97,6 +101,11 @@ func TestMLLPDischargeFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if wl.Counts[followup.TabOverdue] == 0 {
-		t.Fatalf("the 2015 discharge has no overdue tasks: %+v", wl.Counts)
+		t.Fatalf("the living inpatient's 2015 discharge has no overdue calls: %+v", wl.Counts)
+	}
+	for _, visit := range []string{"40007716", "40007717"} {
+		if _, err := a.Patients.EncounterByVisit(ctx, access.System(), inst.ID, visit); err != nil {
+			t.Fatalf("the A03 stay %s was not stored: %v", visit, err)
+		}
 	}
 }

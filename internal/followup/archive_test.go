@@ -233,13 +233,12 @@ func TestDeceasedByHand(t *testing.T) {
 		_, err = e.fu.MarkDeceased(ctx, e.nurse(e.ward), pat.ID, "")
 		wantField(t, err, "reason")
 		n, err := e.fu.MarkDeceased(ctx, e.nurse(e.ward), pat.ID, "家属来电告知患者已去世")
-		if err != nil || n != 1 {
+		if err != nil || n != 4 {
 			t.Fatalf("deceased closed %d: %v", n, err)
 		}
-		// Only the satisfaction step (L3) closes; the clinical steps stay.
+		// Every open follow-up closes, clinical and satisfaction alike.
 		for k, tk := range e.tasks("V1") {
-			wantClosed := k == "L3"
-			if (tk.Status == followup.Cancelled) != wantClosed || wantClosed && tk.CloseReason != "deceased" {
+			if tk.Status != followup.Cancelled || tk.CloseReason != "deceased" {
 				t.Errorf("%s: %s %q", k, tk.Status, tk.CloseReason)
 			}
 		}

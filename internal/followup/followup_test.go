@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -312,18 +313,18 @@ func TestFollowupImportCreatesPlan(t *testing.T) {
 			t.Errorf("%d encounters after re-import, want 1", n)
 		}
 
-		// A surgical patient gets the key plan; a death gets no satisfaction call.
+		// A surgical patient gets the key plan; a death gets no call.
 		rep = e.importMsgs(importer.Options{},
 			discharge("M2", "V2", "2026-09-30", func(m *intake.Message) { m.Encounter.Surgery = true }),
 			discharge("M3", "V3", "2026-09-30", func(m *intake.Message) { m.Encounter.Outcome = intake.Died }))
-		if rep.TasksCreated != 6+3 {
-			t.Errorf("surgery + death created %d tasks, want 9", rep.TasksCreated)
+		if rep.TasksCreated != 6 {
+			t.Errorf("surgery + death created %d tasks, want 6", rep.TasksCreated)
 		}
 		if k7 := e.task("V2", "K7"); k7.Due.String() != "2026-10-08" {
 			t.Errorf("K7 due %s, want 2026-10-08", k7.Due)
 		}
-		if _, ok := e.tasks("V3")["L3"]; ok {
-			t.Error("deceased patient got the satisfaction follow-up")
+		if ts := e.tasks("V3"); len(ts) != 0 {
+			t.Errorf("deceased patient got %d follow-ups", len(ts))
 		}
 		if !e.patientByMRN("M3").Deceased {
 			t.Error("outcome died did not mark the patient deceased")
@@ -998,6 +999,95 @@ func TestFollowupUpdateMovesOpenTasks(t *testing.T) {
 		}
 		if n := e.count(`SELECT COUNT(*) FROM encounters WHERE status = 'discharged' AND ward_id = $1`, e.ward2); n != 1 {
 			t.Error("A08 did not move the stay")
+		}
+	})
+}
+
+// TestDeathClosesThePatientsCalls is issue 11 item 11 on both engines: a
+// patient discharged from cardiology is readmitted and dies (the HIS sends
+// outcome 死亡 on the second stay). The death stay gets no call; the calls
+// still open from the first stay close in the same import; a rule's
+// bereavement-care step is the one call a death plans and keeps.
+func TestDeathClosesThePatientsCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		e.clk.Set(time.Date(2026, 9, 26, 2, 0, 0, 0, time.UTC))
+		e.importMsgs(importer.Options{}, discharge("0012345", "ZY2026091801", "2026-09-25", func(m *intake.Message) {
+			m.Encounter.Diagnoses = []intake.Diagnosis{{Code: "I50.9", Name: "心力衰竭"}}
+		}))
+		first := e.tasks("ZY2026091801")
+		if len(first) != 6 {
+			t.Fatalf("first stay planned %d tasks, want the six of the chronic plan", len(first))
+		}
+		e.clk.Set(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC))
+		rep := e.importMsgs(importer.Options{}, discharge("0012345", "ZY2026092702", "2026-09-29", func(m *intake.Message) {
+			m.Encounter.Diagnoses = []intake.Diagnosis{{Code: "I21.0", Name: "急性前壁心肌梗死"}}
+			m.Encounter.Procedures = []string{"经皮冠状动脉介入治疗"}
+			m.Encounter.Outcome = intake.Died
+		}))
+		if rep.TasksCreated != 0 || rep.TasksCancelled != 6 {
+			t.Errorf("death import: %+v, want no task created and the six open ones cancelled", rep)
+		}
+		if ts := e.tasks("ZY2026092702"); len(ts) != 0 {
+			t.Errorf("the death stay got %d follow-ups", len(ts))
+		}
+		for k, tk := range e.tasks("ZY2026091801") {
+			if tk.Status != followup.Cancelled || tk.CloseReason != "deceased" {
+				t.Errorf("first stay %s: %s %q, want cancelled as deceased", k, tk.Status, tk.CloseReason)
+			}
+		}
+
+		// A hospital adds a condolence call for deaths.
+		care := followup.Rule{InstitutionID: e.inst, Name: "院内死亡（家属慰问）", Priority: 5,
+			Match: followup.Match{Outcomes: []intake.Outcome{intake.Died}},
+			Steps: []followup.Step{{Key: "CARE", Level: 0, Role: access.Agent, Channel: "phone", Start: 7, Due: 14,
+				ForDeceased: true, Purpose: "家属慰问：致哀，告知病历复印与医保结算手续"}}}
+		if _, err := e.fu.SaveRule(ctx, access.System(), care); err != nil {
+			t.Fatal(err)
+		}
+		died := discharge("0023456", "ZY2026092305", "2026-09-29", func(m *intake.Message) {
+			inOrtho(m)
+			m.Encounter.Diagnoses = []intake.Diagnosis{{Code: "S72.0", Name: "股骨颈骨折"}}
+			m.Encounter.Outcome = intake.Died
+		})
+		rep = e.importMsgs(importer.Options{}, died)
+		ts := e.tasks("ZY2026092305")
+		if rep.TasksCreated != 1 || len(ts) != 1 || ts["CARE"] == nil || ts["CARE"].Status != followup.Open {
+			t.Fatalf("death with a bereavement rule: %+v, tasks %v", rep, ts)
+		}
+		// Re-sending the death closes nothing the family still needs.
+		e.importMsgs(importer.Options{}, died)
+		if tk := e.task("ZY2026092305", "CARE"); tk.Status != followup.Open {
+			t.Errorf("re-sent death closed the bereavement call: %s %q", tk.Status, tk.CloseReason)
+		}
+	})
+}
+
+// TestPlannerSeedsOnce: an institution made before plan rules existed gets
+// the default rules from the first import — once, though several imports
+// (instances) start at the same moment.
+func TestPlannerSeedsOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		if err := db.Write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM plan_rules WHERE institution_id = $1`, e.inst)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.fu.NewPlanner(ctx, e.inst, e.cal()); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := e.count(`SELECT COUNT(*) FROM plan_rules WHERE institution_id = $1`, e.inst); n != len(followup.DefaultRules()) {
+			t.Errorf("%d rules after four concurrent first imports, want %d", n, len(followup.DefaultRules()))
 		}
 	})
 }

@@ -12,18 +12,23 @@ import (
 	"suifang/internal/store"
 )
 
-// closePatientTasks cancels the open tasks of a patient with reason, in tx:
-// all of them (a refusal, do-not-contact, a death learnt on a call) or only
-// the satisfaction steps (a death recorded on the patient page: the rules
-// say deceased patients get no satisfaction calls, but the clinical
-// follow-ups of the family may still be due).
-func closePatientTasks(ctx context.Context, tx *sql.Tx, patientID int64, reason string, now int64, onlySatisfaction bool) (int, error) {
+// How closePatientTasks closes: every open task (a refusal,
+// do-not-contact), or every one but the bereavement-care steps (a death).
+const (
+	closeAll   = false
+	closeDeath = true
+)
+
+// closePatientTasks cancels the open tasks of a patient with reason, in tx,
+// and returns how many. A death keeps the ForDeceased steps open: they are
+// the calls meant for the family.
+func closePatientTasks(ctx context.Context, tx store.Querier, patientID int64, reason string, now int64, death bool) (int, error) {
 	q := `UPDATE followup_tasks SET status = $1, close_reason = $2, closed_at = $3, updated_at = $3
 		WHERE patient_id = $4 AND status = $5`
 	args := []any{Cancelled, reason, now, patientID, Open}
-	if onlySatisfaction {
-		q += ` AND satisfaction = $6`
-		args = append(args, true)
+	if death {
+		q += ` AND for_deceased = $6`
+		args = append(args, false)
 	}
 	r, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
@@ -63,7 +68,7 @@ func (s *Service) MarkDoNotContact(ctx context.Context, p *access.Principal, pat
 		if err := s.patients.SetDoNotContact(ctx, tx, p, patientID, reason); err != nil {
 			return err
 		}
-		closed, err = closePatientTasks(ctx, tx, patientID, "do_not_contact", store.Micros(s.now()), false)
+		closed, err = closePatientTasks(ctx, tx, patientID, "do_not_contact", store.Micros(s.now()), closeAll)
 		return err
 	})
 	return closed, err
@@ -89,7 +94,8 @@ func (s *Service) ClearDoNotContact(ctx context.Context, p *access.Principal, pa
 }
 
 // MarkDeceased records a death learnt outside a call (the family wrote, the
-// HIS did not say) and closes the patient's open satisfaction follow-ups.
+// HIS did not say) and closes the patient's open follow-ups, clinical and
+// satisfaction alike (the death rule of PlanFor), in one transaction.
 // It returns how many tasks were closed.
 func (s *Service) MarkDeceased(ctx context.Context, p *access.Principal, patientID int64, reason string) (int, error) {
 	reason, err := flagReason(reason)
@@ -108,7 +114,7 @@ func (s *Service) MarkDeceased(ctx context.Context, p *access.Principal, patient
 		if err := s.patients.SetDeceased(ctx, tx, p, patientID, reason); err != nil {
 			return err
 		}
-		closed, err = closePatientTasks(ctx, tx, patientID, "deceased", store.Micros(s.now()), true)
+		closed, err = closePatientTasks(ctx, tx, patientID, "deceased", store.Micros(s.now()), closeDeath)
 		return err
 	})
 	return closed, err
@@ -196,4 +202,15 @@ func (s *Service) PatientFile(ctx context.Context, p *access.Principal, patientI
 		return nil, err
 	}
 	return f, nil
+}
+
+// MoveDepartment moves inst's open follow-ups from department from to to,
+// in the caller's transaction (the org hook beside patient's). Closed
+// tasks are history and stay where they were done.
+func (s *Service) MoveDepartment(ctx context.Context, tx *sql.Tx, inst, from, to int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE followup_tasks SET department_id = $1, updated_at = $2
+		WHERE institution_id = $3 AND department_id = $4 AND status = $5`, to, store.Micros(s.now()), inst, from, Open); err != nil {
+		return fmt.Errorf("followup: move department: %w", err)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
+	"suifang/internal/intake"
 	"suifang/internal/patient"
 	"suifang/internal/store"
 )
@@ -65,14 +66,19 @@ type Planned struct {
 
 // PlanFor computes the tasks rule r makes for a discharge. It is pure: the
 // same discharge, rule and calendar always give the same plan.
+//
+// A stay that ended in death (outcome 死亡) or a patient known deceased
+// gets no clinical and no satisfaction call — no medication advice phoned
+// to a bereaved family — only the rule's steps marked ForDeceased, if any.
 func PlanFor(r *Rule, enc *patient.Encounter, pat *patient.Patient, cal *calendar.Calendar) []Planned {
 	if pat.DoNotContact || enc.DischargeDate.IsZero() {
 		return nil
 	}
+	dead := Dead(enc, pat)
 	var out []Planned
 	d := enc.DischargeDate
 	for _, st := range r.Steps {
-		if st.Satisfaction && (pat.Deceased || enc.Outcome == "died") {
+		if st.ForDeceased != dead {
 			continue
 		}
 		earliest := d.AddDays(st.Start)
@@ -91,6 +97,11 @@ func PlanFor(r *Rule, enc *patient.Encounter, pat *patient.Patient, cal *calenda
 		out = append(out, Planned{Step: st, DepartmentID: deptFor(st.Role, enc), Earliest: earliest, Due: due})
 	}
 	return out
+}
+
+// Dead reports whether the patient of a stay is known to have died.
+func Dead(enc *patient.Encounter, pat *patient.Patient) bool {
+	return pat.Deceased || enc.Outcome == intake.Died
 }
 
 // FactsOf extracts what rules match on.
@@ -137,8 +148,22 @@ func (s *Service) NewPlanner(ctx context.Context, inst int64, cal *calendar.Cale
 		return nil, err
 	}
 	if len(rules) == 0 {
-		// An institution created before plan rules existed gets the defaults.
-		if err := s.db.Write(ctx, func(tx *sql.Tx) error { return s.SeedInstitution(ctx, tx, inst) }); err != nil {
+		// An institution created before plan rules existed gets the
+		// defaults, once: two instances starting imports at the same
+		// moment take turns on a lock and the second finds the rules.
+		if err := s.db.Write(ctx, func(tx *sql.Tx) error {
+			if err := s.db.SerializeKey(ctx, tx, seedKey(inst)); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM plan_rules WHERE institution_id = $1`, inst).Scan(&n); err != nil {
+				return fmt.Errorf("followup: count rules: %w", err)
+			}
+			if n > 0 {
+				return nil
+			}
+			return s.SeedInstitution(ctx, tx, inst)
+		}); err != nil {
 			return nil, err
 		}
 		if rules, err = s.rules(ctx, s.db.R(), inst); err != nil {
@@ -147,6 +172,9 @@ func (s *Service) NewPlanner(ctx context.Context, inst int64, cal *calendar.Cale
 	}
 	return &Planner{s: s, inst: inst, rules: rules, cal: cal}, nil
 }
+
+// seedKey is the advisory lock of seeding inst's default rules.
+func seedKey(inst int64) int64 { return 0x5352_0000_0000_0000 + inst }
 
 // Result counts what Apply did to tasks.
 type Result struct {
@@ -194,6 +222,15 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 			return res, fmt.Errorf("followup: move tasks: %w", err)
 		}
 	}
+	if Dead(enc, ch.Patient) {
+		// The HIS says the patient died: the calls planned for any stay
+		// of the patient close, in this transaction.
+		n, err := closePatientTasks(ctx, tx, enc.PatientID, "deceased", now, closeDeath)
+		if err != nil {
+			return res, err
+		}
+		res.Cancelled += n
+	}
 	if !pl.SkipBefore.IsZero() && enc.DischargeDate.Before(pl.SkipBefore) {
 		res.Skipped = true
 		return res, nil
@@ -212,7 +249,7 @@ func (pl *Planner) Apply(ctx context.Context, tx store.Querier, ch *patient.Chan
 	// cancellation closed open again with fresh windows; all others stay.
 	rule, plan := pl.plan(ch)
 	for _, t := range plan {
-		r, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (`+taskInsertCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
+		r, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (`+taskInsertCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
 			ON CONFLICT (encounter_id, step_key) DO UPDATE SET status = excluded.status, earliest_date = excluded.earliest_date,
 				due_date = excluded.due_date, next_date = excluded.next_date, department_id = excluded.department_id,
 				close_reason = '', closed_at = 0, attempts = 0, claimed_by = 0, claimed_at = 0, updated_at = excluded.updated_at
@@ -299,15 +336,15 @@ func (pl *Planner) plan(ch *patient.Change) (*Rule, []Planned) {
 
 // taskInsertCols are the columns taskArgs fills, in order.
 const taskInsertCols = `institution_id, encounter_id, patient_id, rule_id, rule_version, step_key, level, purpose, assignee_role,
-	department_id, channel, satisfaction, first_contact, earliest_date, due_date, next_date, status, created_at, updated_at`
+	department_id, channel, satisfaction, first_contact, earliest_date, due_date, next_date, status, created_at, updated_at, for_deceased`
 
 func taskArgs(enc *patient.Encounter, rule *Rule, t Planned, now int64) []any {
 	return []any{enc.InstitutionID, enc.ID, enc.PatientID, rule.ID, rule.Version, t.Step.Key, t.Step.Level, t.Step.Purpose,
 		string(t.Step.Role), t.DepartmentID, t.Step.Channel, t.Step.Satisfaction, t.Step.FirstContact, t.Earliest.String(),
-		t.Due.String(), t.Earliest.String(), Open, now, now}
+		t.Due.String(), t.Earliest.String(), Open, now, now, t.Step.ForDeceased}
 }
 
-// taskRows per multi-row INSERT: 19 parameters each.
+// taskRows per multi-row INSERT: 20 parameters each.
 const taskRows = 250
 
 // ApplyNew plans the stays patient.Bulk just created, with one multi-row
@@ -332,7 +369,7 @@ func (pl *Planner) ApplyNew(ctx context.Context, tx store.Querier, chs []*patien
 		}
 		res[i].Created = len(plan)
 	}
-	const cols = 19
+	const cols = 20
 	err := store.Chunks(len(args)/cols, taskRows, func(lo, hi int) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO followup_tasks (`+taskInsertCols+`) VALUES `+pl.s.db.Values(hi-lo, cols),
 			args[lo*cols:hi*cols]...); err != nil {

@@ -166,19 +166,30 @@ func TestPlanDeceasedAndDoNotContact(t *testing.T) {
 	cal := seedCal()
 	rules := defaultRules()
 	def := ruleNamed(t, rules, true, false)
+	// A death gets no call at all by default: no nurse's level-1 call, no
+	// first contact, no doctor's level-2 call, no satisfaction call.
 	died := &patient.Encounter{DischargeDate: day("2026-09-30"), Outcome: intake.Died}
-	m := planByKey(followup.PlanFor(def, died, &patient.Patient{}, cal))
-	if _, ok := m["L3"]; ok || len(m) != 3 {
-		t.Errorf("outcome died: plan %v, want L1 FIRST L2 and no satisfaction step", keys(m))
+	if m := planByKey(followup.PlanFor(def, died, &patient.Patient{}, cal)); len(m) != 0 {
+		t.Errorf("outcome died: plan %v, want none", keys(m))
 	}
-	m = planByKey(followup.PlanFor(def, &patient.Encounter{DischargeDate: day("2026-09-30")}, &patient.Patient{Deceased: true}, cal))
-	if _, ok := m["L3"]; ok {
-		t.Error("deceased patient got a satisfaction step")
+	if m := planByKey(followup.PlanFor(def, &patient.Encounter{DischargeDate: day("2026-09-30")}, &patient.Patient{Deceased: true}, cal)); len(m) != 0 {
+		t.Errorf("deceased patient: plan %v, want none", keys(m))
 	}
 	surgery := ruleNamed(t, rules, false, true)
-	m = planByKey(followup.PlanFor(surgery, died, &patient.Patient{}, cal))
-	if _, ok := m["L3"]; ok || len(m) != 5 {
-		t.Errorf("key plan for a death: %v, want 5 steps without L3", keys(m))
+	if m := planByKey(followup.PlanFor(surgery, died, &patient.Patient{}, cal)); len(m) != 0 {
+		t.Errorf("key plan for a death: %v, want none", keys(m))
+	}
+	// A rule may add a bereavement-care step: only a death gets it.
+	care := *surgery
+	care.Steps = append(append([]followup.Step(nil), surgery.Steps...), followup.Step{Key: "CARE", Level: 0, Role: access.Agent,
+		Channel: "phone", Start: 7, Due: 14, ForDeceased: true, Purpose: "家属慰问：致哀，告知如需病历复印等手续的办理方式"})
+	if m := planByKey(followup.PlanFor(&care, died, &patient.Patient{}, cal)); len(m) != 1 || m["CARE"].Due.String() != "2026-10-14" {
+		t.Errorf("bereavement step for a death: %v", keys(m))
+	}
+	if m := planByKey(followup.PlanFor(&care, &patient.Encounter{DischargeDate: day("2026-09-30"), Outcome: intake.Improved}, &patient.Patient{}, cal)); len(m) != 6 {
+		t.Errorf("living patient: plan %v, want the six key steps without CARE", keys(m))
+	} else if _, ok := m["CARE"]; ok {
+		t.Error("a living patient got the bereavement step")
 	}
 	if p := followup.PlanFor(def, &patient.Encounter{DischargeDate: day("2026-09-30")}, &patient.Patient{DoNotContact: true}, cal); len(p) != 0 {
 		t.Errorf("do-not-contact patient got %d tasks", len(p))

@@ -49,11 +49,15 @@ type Step struct {
 	Start       int  `json:"start"`
 	Due         int  `json:"due"`
 	WorkingDays bool `json:"working_days"`
-	// Satisfaction steps ask about satisfaction; deceased patients get none.
+	// Satisfaction steps ask about satisfaction.
 	Satisfaction bool `json:"satisfaction,omitempty"`
 	// FirstContact steps are met by whichever follow-up of the stay is
 	// completed first (the "first contact within 3 working days" rule).
 	FirstContact bool `json:"first_contact,omitempty"`
+	// ForDeceased steps (a condolence or bereavement-care contact with the
+	// family) are planned only when the patient died; every other step is
+	// planned only when the patient did not. No default rule has one.
+	ForDeceased bool `json:"for_deceased,omitempty"`
 }
 
 // Rule is a plan rule of one institution. Rules are tried by priority; the

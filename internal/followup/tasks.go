@@ -467,7 +467,7 @@ func (s *Service) Attempt(ctx context.Context, p *access.Principal, taskID int64
 			return fmt.Errorf("followup: update task: %w", err)
 		}
 		if in.Outcome == Refused || in.Outcome == Deceased {
-			if res.Closed, err = closePatientTasks(ctx, tx, t.PatientID, reason, nowUS, false); err != nil {
+			if res.Closed, err = closePatientTasks(ctx, tx, t.PatientID, reason, nowUS, in.Outcome == Deceased); err != nil {
 				return err
 			}
 		}

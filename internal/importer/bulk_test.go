@@ -125,15 +125,15 @@ func TestImporterBulkMatchesOneByOne(t *testing.T) {
 					v1open++
 				}
 			}
-			if f[1] == "V6" && f[4] == "L3" {
-				v6sat++
+			if f[1] == "V6" && len(f) > 4 {
+				v6sat++ // a death gets no call at all
 			}
 		}
 		if v1open == 0 || open == 0 {
 			t.Errorf("re-sent V1 has no open task: %v", snaps[1])
 		}
 		if v6sat != 0 {
-			t.Errorf("a deceased patient got %d satisfaction tasks", v6sat)
+			t.Errorf("a deceased patient got %d tasks", v6sat)
 		}
 	})
 }

@@ -373,14 +373,12 @@ func (im *run) routeByCode(ctx context.Context, code string) (*route, error) {
 	if !im.p.SeesInstitution(inst.ID) {
 		return nil, errs.Field("facility", "out_of_scope", fmt.Sprintf("institution %q is outside your data scope", code))
 	}
-	rt := &route{inst: inst, depts: deptMap{}, loc: inst.Location()}
-	deps, err := im.s.org.Departments(ctx, access.System(), inst.ID)
+	rt := &route{inst: inst, loc: inst.Location()}
+	codes, err := im.s.org.HISCodes(ctx, inst.ID) // departments' codes and the HIS codes mapped onto them
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range deps {
-		rt.depts[d.Code] = d.ID
-	}
+	rt.depts = deptMap(codes)
 	if rt.cal, err = im.s.cal.Calendar(ctx, inst.ID); err != nil {
 		return nil, err
 	}
@@ -412,7 +410,34 @@ func (im *run) flush(ctx context.Context) error {
 		}
 		routes[i] = rt
 	}
-	err := im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
+	if err := im.newDepartments(ctx, routes); err != nil {
+		return err
+	}
+	// A deadlock with another instance's batch, or a SQLite file another
+	// process held past the busy timeout, rolls the whole batch back: run
+	// it again from the same counts.
+	saved, savedBuf := *im.rep, len(im.rejbuf)
+	var err error
+	for try := 0; ; try++ {
+		if err = im.store(ctx, routes); err == nil || try == 4 || !store.IsTransient(err) {
+			break
+		}
+		*im.rep, im.rejbuf = saved, im.rejbuf[:savedBuf]
+		im.s.log.Warn("import batch retried", "batch", im.rep.BatchID, "err", err)
+	}
+	if err != nil {
+		return err
+	}
+	im.batch, im.rejbuf, im.warnbuf = im.batch[:0], im.rejbuf[:0], im.warnbuf[:0]
+	if im.opt.Progress != nil {
+		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
+	}
+	return nil
+}
+
+// store writes the batch in one transaction.
+func (im *run) store(ctx context.Context, routes []*route) error {
+	return im.s.db.Write(ctx, func(sqlTx *sql.Tx) error {
 		// The heartbeat commits with the batch: a killed import stops beating.
 		if _, err := sqlTx.ExecContext(ctx, `UPDATE import_batches SET heartbeat_at = $1 WHERE id = $2`,
 			store.Micros(im.s.now()), im.rep.BatchID); err != nil {
@@ -428,7 +453,7 @@ func (im *run) flush(ctx context.Context) error {
 			if b == nil || b.Pending() == 0 {
 				return nil
 			}
-			chs, err := b.Flush(ctx, tx)
+			chs, lost, err := b.Flush(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -438,6 +463,17 @@ func (im *run) flush(ctx context.Context) error {
 			}
 			for i, ch := range chs {
 				im.count(ch, res[i])
+			}
+			// Another instance stored these patients or stays first: they
+			// are re-sent messages now, unchanged or updated.
+			for _, m := range lost {
+				if err := im.applyOne(ctx, tx, rt, m); err != nil {
+					if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
+						im.rejectMsg(m, e)
+						continue
+					}
+					return fmt.Errorf("%s: %w", m.Source, err)
+				}
 			}
 			return nil
 		}
@@ -488,12 +524,38 @@ func (im *run) flush(ctx context.Context) error {
 		}
 		return im.storeWarnings(ctx, tx)
 	})
-	if err != nil {
-		return err
+}
+
+// newDepartments creates the departments and wards the batch names that
+// their institutions do not know yet (org.EnsureHISDepartments: marked
+// "from HIS" for review), so no stay is stored without its department.
+func (im *run) newDepartments(ctx context.Context, routes []*route) error {
+	want := map[*route][]org.HISDepartment{}
+	for i, m := range im.batch {
+		rt := routes[i]
+		if rt == nil {
+			continue
+		}
+		e := m.Encounter
+		for _, d := range []org.HISDepartment{{Code: e.WardCode, Name: e.WardName, Kind: org.DeptWard},
+			{Code: e.DepartmentCode, Name: e.DepartmentName, Kind: org.DeptClinical}} {
+			code := strings.TrimSpace(d.Code)
+			if code == "" || rt.depts[code] != 0 {
+				continue
+			}
+			rt.depts[code] = -1 // asked for once per batch
+			want[rt] = append(want[rt], d)
+		}
 	}
-	im.batch, im.rejbuf, im.warnbuf = im.batch[:0], im.rejbuf[:0], im.warnbuf[:0]
-	if im.opt.Progress != nil {
-		im.opt.Progress(im.rep.Messages + im.rep.Rejected)
+	for rt, ds := range want {
+		ids, err := im.s.org.EnsureHISDepartments(ctx, rt.inst.ID, ds)
+		if err != nil {
+			return storeErr(err)
+		}
+		for _, d := range ds {
+			code := strings.TrimSpace(d.Code)
+			rt.depts[code] = ids[code] // 0 when the code could not be one
+		}
 	}
 	return nil
 }

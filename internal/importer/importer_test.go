@@ -402,12 +402,16 @@ func TestImporterHL7Samples(t *testing.T) {
 			// A01, A03: the discharge is planned; A13 takes it back.
 			e.importHL7("ADT-A01-01.hl7", files["ADT-A01-01.hl7"])
 			rep := e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
-			// Surgery → the key plan; PID-30 says the patient died → no L3.
-			if rep.TasksCreated != 5 || rep.Updated != 1 {
-				t.Errorf("A03 report %+v, want 5 tasks", rep)
+			// PID-30 says the patient died: no call at all, though the stay
+			// had surgery (the key plan's six steps).
+			if rep.TasksCreated != 0 || rep.Updated != 1 {
+				t.Errorf("A03 report %+v, want no tasks", rep)
 			}
-			if n := e.count(open); n != 5 {
-				t.Errorf("%d open tasks after A03", n)
+			if n := e.count(open); n != 0 {
+				t.Errorf("%d open tasks after the A03 of a death", n)
+			}
+			if n := e.count(`SELECT COUNT(*) FROM patients WHERE deceased = $1`, true); n != 1 {
+				t.Error("PID-30 did not mark the patient deceased")
 			}
 			once := e.snapshot()
 			e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
@@ -415,7 +419,7 @@ func TestImporterHL7Samples(t *testing.T) {
 				t.Errorf("re-sent A03 changed the database:\n%s\nvs\n%s", once, again)
 			}
 			rep = e.importHL7("ADT-A13-01.hl7", files["ADT-A13-01.hl7"])
-			if rep.Cancelled != 1 || rep.TasksCancelled != 5 {
+			if rep.Cancelled != 1 || rep.TasksCancelled != 0 {
 				t.Errorf("A13 report %+v", rep)
 			}
 			if n := e.count(open); n != 0 {
@@ -442,8 +446,33 @@ func TestImporterHL7Samples(t *testing.T) {
 			if n := e.count(`SELECT COUNT(*) FROM patients`); n != 1 {
 				t.Errorf("%d patients from the samples, want 1", n)
 			}
-			if n := e.count(`SELECT COUNT(*) FROM followup_tasks`); n != 5 {
-				t.Errorf("%d tasks from the samples, want 5", n)
+			if n := e.count(`SELECT COUNT(*) FROM followup_tasks`); n != 0 {
+				t.Errorf("%d tasks from the samples of a death, want 0", n)
+			}
+		})
+	})
+	// The same stay of a living patient (PID-29/30 cleared): the key plan.
+	for n, b := range files {
+		files[n] = bytes.ReplaceAll(b, []byte("|20080825111630+0115|Y|"), []byte("||N|"))
+	}
+	t.Run("living inpatient", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			e, _ := setup(t, db, "H1")
+			open := `SELECT COUNT(*) FROM followup_tasks WHERE status = 'open'`
+			e.importHL7("ADT-A01-01.hl7", files["ADT-A01-01.hl7"])
+			rep := e.importHL7("ADT-A03-01.hl7", files["ADT-A03-01.hl7"])
+			if rep.TasksCreated != 6 || rep.Updated != 1 {
+				t.Errorf("A03 report %+v, want the key plan's 6 tasks", rep)
+			}
+			if n := e.count(open); n != 6 {
+				t.Errorf("%d open tasks after A03, want 6", n)
+			}
+			rep = e.importHL7("ADT-A13-01.hl7", files["ADT-A13-01.hl7"])
+			if rep.Cancelled != 1 || rep.TasksCancelled != 6 {
+				t.Errorf("A13 report %+v", rep)
+			}
+			if n := e.count(open); n != 0 {
+				t.Errorf("%d open tasks after A13, want 0", n)
 			}
 		})
 	})

@@ -131,6 +131,11 @@ type Service struct {
 	// OnClosed runs in the closing transaction when the closer asked for a
 	// recovery survey; core wires it to the survey room. Nil: none is sent.
 	OnClosed func(ctx context.Context, tx *sql.Tx, n *Notice) error
+	// QualityOffice finds (or makes) the institution's quality office in
+	// the caller's transaction: where a notice goes when no rule finds
+	// its department. core wires it to the org room. Nil: such a notice
+	// is refused (no_department).
+	QualityOffice func(ctx context.Context, tx *sql.Tx, inst int64) (int64, error)
 }
 
 // New returns the notice service. outbox may be nil: notifications are
@@ -221,7 +226,7 @@ func (s *Service) Raise(ctx context.Context, tx *sql.Tx, in RaiseInput) (*Notice
 			return nil, fmt.Errorf("notice: find source: %w", err)
 		}
 	}
-	dept, err := s.route(ctx, tx, in)
+	dept, unrouted, err := s.route(ctx, tx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +277,19 @@ func (s *Service) Raise(ctx context.Context, tx *sql.Tx, in RaiseInput) (*Notice
 	}
 	if err := s.tell(ctx, tx, n, "notice.issued", "issued", n.OwnerID); err != nil {
 		return nil, err
+	}
+	if unrouted {
+		// The quality office holds it; an administrator puts it right
+		// (the stay's department, a routing rule) and reassigns it.
+		admins, err := s.admins(ctx, tx, n.InstitutionID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range admins {
+			if err := s.tell(ctx, tx, n, "notice.unrouted", "unrouted", a); err != nil {
+				return nil, err
+			}
+		}
 	}
 	e := audit.Event(by, "notice.raise", "notice", n.Number, n.InstitutionID)
 	e.Detail = detail

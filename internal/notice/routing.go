@@ -126,25 +126,27 @@ func (s *Service) routes(ctx context.Context, q store.Querier, inst int64) ([]Ro
 }
 
 // route picks the department of a new notice: the given one, else the
-// topic's rule, else the fallback.
-func (s *Service) route(ctx context.Context, tx *sql.Tx, in RaiseInput) (int64, error) {
+// topic's rule, else the fallback, else the institution's quality office
+// (unrouted is then true: an administrator is told). A record or an
+// answer never fails to save because no rule found a department.
+func (s *Service) route(ctx context.Context, tx *sql.Tx, in RaiseInput) (dept int64, unrouted bool, err error) {
 	if in.DepartmentID != 0 {
 		if !s.deptOf(ctx, tx, in.InstitutionID, in.DepartmentID) {
-			return 0, errs.Field("department_id", "notice_bad_department", "choose a department of this institution")
+			return 0, false, errs.Field("department_id", "notice_bad_department", "choose a department of this institution")
 		}
-		return in.DepartmentID, nil
+		return in.DepartmentID, false, nil
 	}
 	var encDept, encWard int64
 	if in.EncounterID != 0 {
 		err := tx.QueryRowContext(ctx, `SELECT department_id, ward_id FROM encounters WHERE id = $1 AND institution_id = $2`,
 			in.EncounterID, in.InstitutionID).Scan(&encDept, &encWard)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("notice: encounter: %w", err)
+			return 0, false, fmt.Errorf("notice: encounter: %w", err)
 		}
 	}
 	rs, err := s.routes(ctx, tx, in.InstitutionID)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	var r Route
 	for _, x := range rs {
@@ -152,7 +154,6 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, in RaiseInput) (int64, 
 			r = x
 		}
 	}
-	var dept int64
 	switch r.Mode {
 	case ToWard:
 		dept = encWard
@@ -167,7 +168,7 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, in RaiseInput) (int64, 
 		}
 	case ToNamed:
 		if dept, err = s.namedDept(ctx, tx, in.InstitutionID, in.Topic); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if dept == 0 {
 			dept = encDept
@@ -176,10 +177,37 @@ func (s *Service) route(ctx context.Context, tx *sql.Tx, in RaiseInput) (int64, 
 	if dept == 0 && s.deptOf(ctx, tx, in.InstitutionID, in.FallbackDepartmentID) {
 		dept = in.FallbackDepartmentID
 	}
-	if dept == 0 {
-		return 0, errs.Field("department_id", "no_department", "no rule finds the department for this notice; choose it")
+	if dept == 0 && s.QualityOffice != nil {
+		if dept, err = s.QualityOffice(ctx, tx, in.InstitutionID); err != nil {
+			return 0, false, err
+		}
+		unrouted = true
 	}
-	return dept, nil
+	if dept == 0 {
+		return 0, false, errs.Field("department_id", "no_department", "no rule finds the department for this notice; choose it")
+	}
+	return dept, unrouted, nil
+}
+
+// admins lists the active administrators, the institution's own first;
+// at most five are told about one notice.
+func (s *Service) admins(ctx context.Context, q store.Querier, inst int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = $1
+		WHERE u.active = $2 ORDER BY CASE WHEN u.home_institution_id = $3 THEN 0 ELSE 1 END, u.id LIMIT 5`,
+		string(access.SysAdmin), true, inst)
+	if err != nil {
+		return nil, fmt.Errorf("notice: administrators: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("notice: administrators: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // deptOf reports whether dept is an active department of inst.

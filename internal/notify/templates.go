@@ -90,6 +90,9 @@ var defaults = []*Template{
 	tpl("notice.escalate", InApp, "", "抄告单 {number} 已超过整改期限{deadline}，已升级给您督办。", false, "number", "deadline", "link"),
 	email("notice.escalate", "抄告单超期督办：{number}", "您好：\n\n抄告单 {number} 已超过整改期限{deadline}，已升级给您督办。请登录随访系统查看：\n{link}\n", false, "number", "deadline", "link"),
 	tpl("notice.returned", InApp, "", "抄告单 {number} 的整改被退回，请于{deadline}前重新提交。", false, "number", "deadline", "link"),
+	// No rule found a department: the quality office holds the notice
+	// and an administrator is asked to place it.
+	tpl("notice.unrouted", InApp, "", "抄告单 {number} 未能按规则找到责任科室，已暂交质控科，请核对患者的科室或分派规则后改派。", false, "number", "deadline", "link"),
 
 	// The recovery survey goes to the patient after the rectification.
 	tpl("notice.recovery_survey", SMS, "SF_NOTICE_RECOVERY", "【{hospital}】{name}您好，我院已就您反映的问题进行改进，想听听您的评价，请花1分钟填写：{link} 如有疑问请致电{phone}。回T退订", true, "hospital", "name", "link", "phone"),

@@ -64,7 +64,14 @@ type Department struct {
 	Kind          string
 	ParentID      int64
 	Active        bool
+	// Source says where the department came from: SourceHIS or SourceAuto
+	// mark one Suifang created, listed "to review" until an administrator
+	// saves it.
+	Source string
 }
+
+// ToReview reports whether an administrator has yet to look at d.
+func (d *Department) ToReview() bool { return d.Source != SourceAdmin }
 
 // Hook runs inside the transaction that creates an institution, so rooms
 // that keep per-institution defaults (the working-day calendar) set them up
@@ -78,6 +85,7 @@ type Service struct {
 	now     func() time.Time
 	created []Hook
 	hours   []Hook
+	moved   []DepartmentMoved
 }
 
 // OnHoursChanged adds a hook that runs inside the transaction that changes
@@ -318,9 +326,11 @@ type DepartmentInput struct {
 	Active        bool
 }
 
-func (s *Service) checkDepartment(ctx context.Context, in *DepartmentInput, self int64) error {
+func (s *Service) checkDepartment(ctx context.Context, in *DepartmentInput, self int64, oldCode string) error {
 	in.Code, in.Name = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name)
-	if !codeRE.MatchString(in.Code) {
+	// A department made from a HIS code keeps that code as sent (imports
+	// look it up by it), even when it is not one an administrator may type.
+	if !codeRE.MatchString(in.Code) && (self == 0 || in.Code != oldCode) {
 		return errs.Field("code", "bad_code", "code: 1–32 letters, digits, dot, dash or underscore")
 	}
 	if err := checkName(in.Name); err != nil {
@@ -351,7 +361,7 @@ func (s *Service) CreateDepartment(ctx context.Context, p *access.Principal, in 
 		return 0, err
 	}
 	in.Active = true
-	if err := s.checkDepartment(ctx, &in, 0); err != nil {
+	if err := s.checkDepartment(ctx, &in, 0, ""); err != nil {
 		return 0, err
 	}
 	now := store.Micros(s.now())
@@ -386,12 +396,13 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *access.Principal, id 
 		return err
 	}
 	in.InstitutionID = old.InstitutionID
-	if err := s.checkDepartment(ctx, &in, id); err != nil {
+	if err := s.checkDepartment(ctx, &in, id, old.Code); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE departments SET code=$1, name=$2, kind=$3, parent_id=$4, active=$5, updated_at=$6 WHERE id=$7`,
-			in.Code, in.Name, in.Kind, nullID(in.ParentID), in.Active, store.Micros(s.now()), id)
+		// Saving a department is reviewing it: a "from HIS" mark goes.
+		_, err := tx.ExecContext(ctx, `UPDATE departments SET code=$1, name=$2, kind=$3, parent_id=$4, active=$5, updated_at=$6,
+			source=$8 WHERE id=$7`, in.Code, in.Name, in.Kind, nullID(in.ParentID), in.Active, store.Micros(s.now()), id, SourceAdmin)
 		if store.IsUniqueViolation(err) {
 			return errs.Field("code", "code_taken", "this institution already has a department with this code")
 		}
@@ -404,11 +415,11 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *access.Principal, id 
 	})
 }
 
-const deptCols = `id, institution_id, code, name, kind, COALESCE(parent_id, 0), active`
+const deptCols = `id, institution_id, code, name, kind, COALESCE(parent_id, 0), active, source`
 
 func scanDept(sc interface{ Scan(...any) error }) (*Department, error) {
 	d := &Department{}
-	err := sc.Scan(&d.ID, &d.InstitutionID, &d.Code, &d.Name, &d.Kind, &d.ParentID, &d.Active)
+	err := sc.Scan(&d.ID, &d.InstitutionID, &d.Code, &d.Name, &d.Kind, &d.ParentID, &d.Active, &d.Source)
 	return d, err
 }
 

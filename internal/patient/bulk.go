@@ -3,6 +3,7 @@ package patient
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type Bulk struct {
 	mrns    map[string]bool // MRNs the database or this batch already has
 	visits  map[string]bool // visit numbers likewise
 	pending []*Change
+	msgs    []intake.Message // pending[i] came from msgs[i], validated
 }
 
 // NewBulk starts a bulk writer for institution inst.
@@ -91,6 +93,7 @@ func (b *Bulk) Add(m intake.Message) (bool, error) {
 		NationalID: in.NationalID, Phones: in.Phones, Address: strings.TrimSpace(in.Address), Employer: strings.TrimSpace(in.Employer),
 		Deceased: m.Outcome() == intake.Died || in.Deceased}
 	b.pending = append(b.pending, &Change{Patient: pat, Encounter: encounterFrom(b.inst, 0, b.depts, b.loc, m), Created: true})
+	b.msgs = append(b.msgs, m)
 	return true, nil
 }
 
@@ -106,16 +109,36 @@ const (
 )
 
 // Flush writes the pending patients, their phone indexes and their stays
-// in tx and returns one Change per message, in the order they were added.
-func (b *Bulk) Flush(ctx context.Context, tx store.Querier) ([]*Change, error) {
-	out := b.pending
-	b.pending = nil
+// in tx and returns one Change per message it stored, in MRN order.
+//
+// Another instance may store the same new patient or stay between Lookup
+// and Flush (two imports of one file, an HIS retrying through a load
+// balancer). Its row wins: the INSERTs skip conflicting keys instead of
+// failing the transaction, and the messages whose patient or stay was
+// taken come back in lost, for the caller to Apply one by one (as a
+// re-sent message: unchanged or updated). Rows go in MRN order so that
+// two writers of overlapping batches wait for each other instead of
+// deadlocking.
+func (b *Bulk) Flush(ctx context.Context, tx store.Querier) (stored []*Change, lost []intake.Message, err error) {
+	out, msgs := b.pending, b.msgs
+	b.pending, b.msgs = nil, nil
 	if len(out) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
+	// idx[i] is the message of out[i] once out is in MRN order.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return out[idx[i]].Patient.MRN < out[idx[j]].Patient.MRN })
+	sorted := make([]*Change, len(out))
+	for i, k := range idx {
+		sorted[i] = out[k]
+	}
+	out = sorted
 	now := store.Micros(b.s.now())
 	byMRN := make(map[string]*Patient, len(out))
-	err := store.Chunks(len(out), patientRows, func(lo, hi int) error {
+	err = store.Chunks(len(out), patientRows, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*13)
 		for _, ch := range out[lo:hi] {
 			p := ch.Patient
@@ -128,17 +151,19 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) ([]*Change, error) {
 			byMRN[p.MRN] = p
 		}
 		// RETURNING names the MRN because neither engine promises the
-		// order of returned rows.
+		// order of returned rows; a conflicting MRN returns no row.
 		rows, err := tx.QueryContext(ctx, `INSERT INTO patients (institution_id, mrn, name, sex, birth_date, national_id_enc,
-			national_id_idx, phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES `+b.s.db.Values(hi-lo, 13)+` RETURNING id, mrn`, args...)
+			national_id_idx, phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES `+b.s.db.Values(hi-lo, 13)+`
+			ON CONFLICT (institution_id, mrn) DO NOTHING RETURNING id, mrn`, args...)
 		if err != nil {
 			return fmt.Errorf("patient: bulk insert: %w", err)
 		}
 		return scanIDs(rows, func(id int64, key string) { byMRN[key].ID = id })
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	out, idx, lost = keep(out, idx, msgs, lost, func(ch *Change) bool { return ch.Patient.ID != 0 })
 	var phones []any
 	for _, ch := range out {
 		for i, ph := range ch.Patient.Phones {
@@ -153,7 +178,7 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) ([]*Change, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byVisit := make(map[string]*Encounter, len(out))
 	err = store.Chunks(len(out), encounterRows, func(lo, hi int) error {
@@ -165,16 +190,43 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) ([]*Change, error) {
 			byVisit[e.VisitNumber] = e
 		}
 		rows, err := tx.QueryContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`) VALUES `+b.s.db.Values(hi-lo, 23)+
-			` RETURNING id, visit_number`, args...)
+			` ON CONFLICT (institution_id, visit_number) DO NOTHING RETURNING id, visit_number`, args...)
 		if err != nil {
 			return fmt.Errorf("patient: bulk insert encounters: %w", err)
 		}
 		return scanIDs(rows, func(id int64, key string) { byVisit[key].ID = id })
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	// A stay number taken meanwhile by another patient's stay: Apply
+	// finds it and refuses the message as it would any such clash.
+	out, _, lost = keep(out, idx, msgs, lost, func(ch *Change) bool { return ch.Encounter.ID != 0 })
+	return out, lost, nil
+}
+
+// keep drops the changes that are not ok (idx[i] is the message of
+// chs[i]) and appends their messages to lost. When all are ok, as nearly
+// always, it returns its arguments unchanged.
+func keep(chs []*Change, idx []int, msgs, lost []intake.Message, ok func(*Change) bool) ([]*Change, []int, []intake.Message) {
+	n := 0
+	for _, ch := range chs {
+		if ok(ch) {
+			n++
+		}
+	}
+	if n == len(chs) {
+		return chs, idx, lost
+	}
+	kc, ki := make([]*Change, 0, n), make([]int, 0, n)
+	for i, ch := range chs {
+		if ok(ch) {
+			kc, ki = append(kc, ch), append(ki, idx[i])
+		} else {
+			lost = append(lost, msgs[idx[i]])
+		}
+	}
+	return kc, ki, lost
 }
 
 func scanIDs(rows interface {

@@ -255,6 +255,23 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 	if err := validate(&m); err != nil {
 		return nil, err
 	}
+	// Another instance may add the same new patient or stay between our
+	// look-up and our INSERT; its row wins and the message is applied
+	// again on top of it, as a re-sent message would be. Once is enough
+	// (a row, once there, stays); the bound only guards against a bug.
+	for range 3 {
+		ch, err := s.apply(ctx, tx, inst, depts, loc, m)
+		if !errors.Is(err, errRaced) {
+			return ch, err
+		}
+	}
+	return nil, fmt.Errorf("patient: %s: %w", m.Encounter.VisitNumber, errRaced)
+}
+
+// errRaced says an INSERT found its key taken by a concurrent writer.
+var errRaced = errors.New("patient: row added concurrently")
+
+func (s *Service) apply(ctx context.Context, tx store.Querier, inst int64, depts Departments, loc *time.Location, m intake.Message) (*Change, error) {
 	now := store.Micros(s.now())
 	// Every check that can refuse the message runs before anything is
 	// written: the importer rejects the message and goes on in the same
@@ -413,8 +430,12 @@ func encounterArgs(e *Encounter, now int64) []any {
 
 func insertEncounter(ctx context.Context, tx store.Querier, e *Encounter, now int64) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO encounters (`+encounterInsertCols+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$22) RETURNING id`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$22)
+		ON CONFLICT (institution_id, visit_number) DO NOTHING RETURNING id`,
 		encounterArgs(e, now)...).Scan(&e.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errRaced
+	}
 	if err != nil {
 		return fmt.Errorf("patient: insert encounter: %w", err)
 	}
@@ -489,8 +510,12 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 	nid, phones, addr, nidx := sl.nid, sl.phones, sl.addr, sl.nidx
 	if cur == nil {
 		err = tx.QueryRowContext(ctx, `INSERT INTO patients (institution_id, mrn, name, sex, birth_date, national_id_enc, national_id_idx,
-			phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12) RETURNING id`,
+			phones_enc, address_enc, employer, deceased, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)
+			ON CONFLICT (institution_id, mrn) DO NOTHING RETURNING id`,
 			inst, next.MRN, next.Name, string(next.Sex), dateText(next.BirthDate), nid, nidx, phones, addr, next.Employer, next.Deceased, now).Scan(&next.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errRaced
+		}
 		if err != nil {
 			return nil, fmt.Errorf("patient: insert: %w", err)
 		}
@@ -796,4 +821,17 @@ func (s *Service) SetDeceased(ctx context.Context, tx *sql.Tx, p *access.Princip
 	e := audit.Event(p, "patient.deceased", "patient", fmt.Sprint(patientID), inst)
 	e.Detail = reason
 	return s.audit.Append(ctx, tx, e)
+}
+
+// MoveDepartment files inst's stays of department (or ward) from under to
+// instead, in the caller's transaction: an org hook for a department made
+// from a HIS code and later mapped onto the hospital's own.
+func (s *Service) MoveDepartment(ctx context.Context, tx *sql.Tx, inst, from, to int64) error {
+	for _, col := range []string{"department_id", "ward_id"} {
+		if _, err := tx.ExecContext(ctx, `UPDATE encounters SET `+col+` = $1, updated_at = $2 WHERE institution_id = $3 AND `+col+` = $4`,
+			to, store.Micros(s.now()), inst, from); err != nil {
+			return fmt.Errorf("patient: move department: %w", err)
+		}
+	}
+	return nil
 }

@@ -231,6 +231,18 @@ func IsUniqueViolation(err error) bool {
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
 }
 
+// IsTransient reports whether err is a failure that running the same
+// transaction again may not meet: a PostgreSQL deadlock or serialization
+// failure, or a SQLite database that stayed locked past the busy timeout.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 40P01") || strings.Contains(s, "SQLSTATE 40001") ||
+		strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
+}
+
 // Micros converts an instant to the stored form: UTC microseconds since the
 // Unix epoch. Both engines compare and index integers identically, which text
 // timestamps in SQLite do not guarantee.

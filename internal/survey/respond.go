@@ -195,6 +195,15 @@ type SaveResult struct {
 func (s *Service) Save(ctx context.Context, token string, sec int, raw Answers, shown []string) (*SaveResult, error) {
 	res := &SaveResult{}
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		// Two saves of one survey at once (a double tap, a retry through
+		// another instance) take turns on the invitation's row lock, so
+		// the second finds the first's response instead of inserting a
+		// second one. SQLite serialises writers already.
+		if id, ok := s.checkToken(token); ok {
+			if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET token = token WHERE token = $1`, id); err != nil {
+				return fmt.Errorf("survey: lock invitation: %w", err)
+			}
+		}
 		inv, err := s.openInv(ctx, tx, token)
 		if err != nil {
 			return err

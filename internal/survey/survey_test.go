@@ -743,3 +743,47 @@ func TestSurveyInviteConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestSurveyAnswerTwiceAtOnce: a patient's phone sends the first page
+// twice at the same moment (a double tap, a retry through the load
+// balancer). Both saves succeed and one response holds the answers once.
+func TestSurveyAnswerTwiceAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		for i := range 8 {
+			e.discharge(fmt.Sprintf("M%d", i), fmt.Sprintf("V%d", i))
+		}
+		if _, err := e.sur.InviteDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		msgs := e.out.byTemplate("survey.invite")
+		if len(msgs) != 8 {
+			t.Fatalf("%d invitations", len(msgs))
+		}
+		for _, m := range msgs {
+			token := tokenOf(t, m)
+			a := survey.Answers{"effect": {"improved"}, "medication": {"yes"}, "revisit": {"yes"}}
+			start := make(chan struct{})
+			errc := make(chan error, 2)
+			for range 2 {
+				go func() {
+					<-start
+					_, err := e.sur.Save(ctx, token, 0, a, nil)
+					errc <- err
+				}()
+			}
+			close(start)
+			for range 2 {
+				if err := <-errc; err != nil {
+					t.Fatalf("concurrent save: %v", err)
+				}
+			}
+		}
+		if n := e.count(`SELECT COUNT(*) FROM survey_responses`); n != 8 {
+			t.Errorf("%d responses for 8 invitations", n)
+		}
+		if n := e.count(`SELECT COUNT(*) FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id WHERE a.link_id = 'effect'`); n != 8 {
+			t.Errorf("%d 'effect' answers for 8 responses", n)
+		}
+	})
+}

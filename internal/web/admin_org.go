@@ -140,21 +140,80 @@ func (s *Server) pickInstitution(r *http.Request, q *req) (*org.Institution, []*
 	return list[0], list, nil
 }
 
-func (s *Server) departmentList(w http.ResponseWriter, r *http.Request, q *req) error {
+// departmentsPage is the departments page's data: the list (departments
+// an import made from a HIS code marked for review) and, for
+// administrators, the HIS-code mappings with the form to add one.
+type departmentsPage struct {
+	Inst     *org.Institution
+	Insts    []*org.Institution
+	List     []*org.Department
+	Names    map[int64]string
+	Mappings []org.HISMapping
+	Targets  []*org.Department // active departments a HIS code may map to
+	HISCode  string            // the form's input, kept on error
+	TargetID int64
+}
+
+func (s *Server) departmentsData(r *http.Request, q *req) (*departmentsPage, error) {
 	inst, insts, err := s.pickInstitution(r, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	deps, err := s.Org.Departments(r.Context(), q.P, inst.ID)
 	if err != nil {
+		return nil, err
+	}
+	d := &departmentsPage{Inst: inst, Insts: insts, List: deps, Names: map[int64]string{}}
+	for _, x := range deps {
+		d.Names[x.ID] = x.Name
+		if x.Active {
+			d.Targets = append(d.Targets, x)
+		}
+	}
+	if q.P.IsAdmin() {
+		if d.Mappings, err = s.Org.HISMappings(r.Context(), q.P, inst.ID); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) departmentList(w http.ResponseWriter, r *http.Request, q *req) error {
+	d, err := s.departmentsData(r, q)
+	if err != nil {
 		return err
 	}
-	names := map[int64]string{}
-	for _, d := range deps {
-		names[d.ID] = d.Name
+	return s.render(w, r, q, http.StatusOK, "departments", "departments", d)
+}
+
+// departmentMapHIS files a HIS code under a department (POST, admin).
+func (s *Server) departmentMapHIS(w http.ResponseWriter, r *http.Request, q *req) error {
+	d, err := s.departmentsData(r, q)
+	if err != nil {
+		return err
 	}
-	return s.render(w, r, q, http.StatusOK, "departments", "departments",
-		map[string]any{"Inst": inst, "Insts": insts, "List": deps, "Names": names})
+	d.HISCode, d.TargetID = strings.TrimSpace(r.PostFormValue("his_code")), formID(r, "department_id")
+	folded, err := s.Org.MapHISCode(r.Context(), q.P, d.Inst.ID, d.HISCode, d.TargetID)
+	if err != nil {
+		return s.renderForm(w, r, q, "departments", "departments", d, err)
+	}
+	flash := "his_mapped"
+	if folded {
+		flash = "his_folded"
+	}
+	return s.redirect(w, r, "/admin/departments?inst="+strconv.FormatInt(d.Inst.ID, 10), flash)
+}
+
+// departmentUnmapHIS removes a HIS-code mapping (POST, admin).
+func (s *Server) departmentUnmapHIS(w http.ResponseWriter, r *http.Request, q *req) error {
+	inst, _, err := s.pickInstitution(r, q)
+	if err != nil {
+		return err
+	}
+	if err := s.Org.UnmapHISCode(r.Context(), q.P, inst.ID, r.PostFormValue("his_code")); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/admin/departments?inst="+strconv.FormatInt(inst.ID, 10), "his_unmapped")
 }
 
 type departmentForm struct {

@@ -22,6 +22,7 @@ import (
 	"suifang/internal/calendar"
 	"suifang/internal/calendar/caldb"
 	"suifang/internal/mllpauth"
+	"suifang/internal/org"
 	"suifang/internal/store/storetest"
 	"suifang/internal/testkit"
 )
@@ -37,6 +38,7 @@ type pageEnv struct {
 	srv          *httptest.Server
 	auth         *auth.Service
 	cal          *caldb.Service
+	org          *org.Service
 	h1, h2       int64
 	deptA, deptB int64
 	adminID      int64
@@ -46,7 +48,7 @@ type pageEnv struct {
 func newPageEnv(t *testing.T) *pageEnv {
 	t.Helper()
 	k := testkit.New(t, storetest.SQLite(t), testkit.Options{Start: pageNow()})
-	e := &pageEnv{t: t, auth: k.Auth, cal: k.Calendar}
+	e := &pageEnv{t: t, auth: k.Auth, cal: k.Calendar, org: k.Org}
 	e.h1 = k.Institution(t, "H1", "第一医院")
 	e.h2 = k.Institution(t, "H2", "第二医院")
 	e.deptA = k.Department(t, e.h1, "CARD", "心内科", "")

@@ -140,7 +140,7 @@ func TestPatientAndRecordPages(t *testing.T) {
 		r = agent.post(lijg+"/dnc/clear", url.Values{"reason": {"患者来电同意继续随访"}})
 		want(t, r, 200, "已解除勿扰", "标记为勿扰")
 		r = agent.post(lijg+"/deceased", url.Values{"reason": {"家属来电告知"}})
-		want(t, r, 200, "已登记为已故，关闭了 0 项满意度回访", "已故")
+		want(t, r, 200, "已登记为已故，关闭了 0 项随访", "已故")
 		wantNot(t, r, `id="deceased-form"`)
 	})
 

@@ -30,6 +30,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/departments", s.private(s.departmentList))
 	m.HandleFunc("GET /admin/departments/new", s.private(s.departmentNew))
 	m.HandleFunc("POST /admin/departments", s.private(s.departmentCreate))
+	m.HandleFunc("POST /admin/departments/his-codes", s.private(s.departmentMapHIS))
+	m.HandleFunc("POST /admin/departments/his-codes/delete", s.private(s.departmentUnmapHIS))
 	m.HandleFunc("GET /admin/departments/{id}", s.private(s.departmentEdit))
 	m.HandleFunc("POST /admin/departments/{id}", s.private(s.departmentUpdate))
 

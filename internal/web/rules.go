@@ -83,6 +83,7 @@ type stepRow struct {
 	WorkingDays  bool
 	Satisfaction bool
 	FirstContact bool
+	ForDeceased  bool
 	Invalid      bool
 }
 
@@ -152,7 +153,7 @@ func formOf(rl *followup.Rule, inst *org.Institution) *ruleForm {
 	for _, st := range rl.Steps {
 		f.Steps = append(f.Steps, stepRow{Key: st.Key, Level: strconv.Itoa(st.Level), Role: string(st.Role), Channel: st.Channel,
 			Start: strconv.Itoa(st.Start), Due: strconv.Itoa(st.Due), Purpose: st.Purpose, WorkingDays: st.WorkingDays,
-			Satisfaction: st.Satisfaction, FirstContact: st.FirstContact})
+			Satisfaction: st.Satisfaction, FirstContact: st.FirstContact, ForDeceased: st.ForDeceased})
 	}
 	f.finish()
 	return f
@@ -195,7 +196,7 @@ func readRule(r *http.Request, f *ruleForm) (followup.Rule, error) {
 		f.Steps = append(f.Steps, stepRow{Key: strings.TrimSpace(v(p + "key")), Level: v(p + "level"), Role: v(p + "role"),
 			Channel: v(p + "channel"), Start: strings.TrimSpace(v(p + "start")), Due: strings.TrimSpace(v(p + "due")),
 			Purpose: strings.TrimSpace(v(p + "purpose")), WorkingDays: v(p+"working_days") == "1",
-			Satisfaction: v(p+"satisfaction") == "1", FirstContact: v(p+"first_contact") == "1"})
+			Satisfaction: v(p+"satisfaction") == "1", FirstContact: v(p+"first_contact") == "1", ForDeceased: v(p+"for_deceased") == "1"})
 	}
 
 	rl := followup.Rule{ID: f.ID, InstitutionID: f.Inst.ID, Name: f.Name, Active: f.Active}
@@ -238,7 +239,7 @@ func readRule(r *http.Request, f *ruleForm) (followup.Rule, error) {
 			continue
 		}
 		step := followup.Step{Key: st.Key, Role: access.Role(st.Role), Channel: st.Channel, Purpose: st.Purpose,
-			WorkingDays: st.WorkingDays, Satisfaction: st.Satisfaction, FirstContact: st.FirstContact}
+			WorkingDays: st.WorkingDays, Satisfaction: st.Satisfaction, FirstContact: st.FirstContact, ForDeceased: st.ForDeceased}
 		before := bad
 		step.Level = num("steps", st.Level, 0)
 		step.Start = num("steps", st.Start, 0)
