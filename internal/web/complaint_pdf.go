@@ -107,6 +107,14 @@ func clockColour(c string) pdf.Color {
 	return pdf.Grey
 }
 
+// stateColour greys a milestone that was never needed.
+func stateColour(k clockRow) pdf.Color {
+	if k.State == "cpr.skipped" {
+		return pdf.Grey
+	}
+	return clockColour(k.Colour)
+}
+
 // sheetPDF lays out the 医疗投诉及纠纷处理表.
 func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, atts []sheetAttachment, printed time.Time) *pdf.Doc {
 	lang, c := q.Lang, d.C
@@ -134,6 +142,17 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 		pdf.Style{Size: 9, Align: pdf.Center})
 	doc.Rule()
 
+	names := detailNames{user: s.staff(ctx, q.P).name, cat: func(code string) string { return d.Cats.Name(lang, code) },
+		dept: func(id int64) string {
+			for _, x := range d.AllDepts {
+				if x.ID == id {
+					return x.Name
+				}
+			}
+			return "#" + strconv.FormatInt(id, 10)
+		}}
+	detail := func(e complaintEventRow) string { return s.eventDetail(lang, names, e.Detail) }
+
 	// The events, by step, for the sections that quote them.
 	byAction := map[string][]complaintEventRow{}
 	for _, e := range d.Events {
@@ -143,10 +162,11 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 		var lines []string
 		for _, a := range actions {
 			for _, e := range byAction[a] {
-				if strings.TrimSpace(e.Detail) == "" {
+				text := detail(e)
+				if text == "" {
 					continue
 				}
-				lines = append(lines, fmt.Sprintf("%s %s（%s）：%s", dt(e.At), e.Label, e.Who, e.Detail))
+				lines = append(lines, fmt.Sprintf("%s %s（%s）：%s", dt(e.At), e.Label, e.Who, text))
 			}
 		}
 		return orDash(strings.Join(lines, "\n"))
@@ -214,7 +234,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	var clocks [][]pdf.Cell
 	for _, k := range d.Clocks {
 		clocks = append(clocks, []pdf.Cell{{Text: k.Label}, {Text: orDash(k.Deadline)}, {Text: orDash(k.MetAt)},
-			{Text: s.label(lang, "cp.colour.", k.Colour), Color: clockColour(k.Colour)}})
+			{Text: t(k.State), Color: stateColour(k)}})
 	}
 	doc.Table(pdf.Table{Widths: []float64{2, 2, 2, 1.2},
 		Header: []pdf.Cell{{Text: t("cp.milestone")}, {Text: t("cp.deadline")}, {Text: t("cp.met_at")}, {Text: t("cp.clock")}}, Rows: clocks})
@@ -223,7 +243,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	var approvals [][]pdf.Cell
 	for _, e := range d.Events {
 		if e.Action == complaint.ActApprove || e.Action == complaint.ActReturn {
-			approvals = append(approvals, []pdf.Cell{{Text: e.Label}, {Text: e.Who}, {Text: dt(e.At)}, {Text: orDash(e.Detail)}})
+			approvals = append(approvals, []pdf.Cell{{Text: e.Label}, {Text: e.Who}, {Text: dt(e.At)}, {Text: orDash(detail(e))}})
 		}
 	}
 	if len(approvals) == 0 {
@@ -268,7 +288,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 		if len(hash) > 12 {
 			hash = hash[:12]
 		}
-		hist = append(hist, []pdf.Cell{{Text: dt(e.At)}, {Text: step}, {Text: e.Who}, {Text: orDash(e.Detail)}, {Text: hash, Color: pdf.Grey}})
+		hist = append(hist, []pdf.Cell{{Text: dt(e.At)}, {Text: step}, {Text: e.Who}, {Text: orDash(detail(e))}, {Text: hash, Color: pdf.Grey}})
 	}
 	doc.Table(pdf.Table{Widths: []float64{1.5, 1.6, 1.1, 3.3, 1.3}, Size: 8.5,
 		Header: []pdf.Cell{{Text: t("cps.when")}, {Text: t("cps.step")}, {Text: t("cps.who")}, {Text: t("cps.note")}, {Text: t("cpp.hash")}},

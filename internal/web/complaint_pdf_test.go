@@ -150,6 +150,22 @@ func TestComplaintSheetPDF(t *testing.T) {
 			t.Errorf("the PDF's text lacks %q", s)
 		}
 	}
+	// Event details in words: labels and names, never the stored keys
+	// and ids; the rectification the complaint never needed is not done.
+	for _, s := range []string{"投诉途径：医院网站", "责任科室：心血管内科", "负责人：质控王", "反馈方式：电话", "投诉人满意度：满意",
+		"调查组：质控王（行政）", "质控王；期限：2026-10-16", "处理方案：向家属解释并致歉"} {
+		if !strings.Contains(strings.Join(strings.Fields(text), ""), s) { // table cells wrap
+			t.Errorf("the PDF's text lacks %q", s)
+		}
+	}
+	for _, s := range []string{"channel=", "owner=", "category=", "department=", "idempotency_key", "member=", "task=", "how=", "grade="} {
+		if strings.Contains(text, s) {
+			t.Errorf("the PDF shows the raw key %q", s)
+		}
+	}
+	if m := regexp.MustCompile(`整改完成 \S+ — (\S+)`).FindStringSubmatch(text); m == nil || m[1] != "无需办理" {
+		t.Errorf("rectification milestone shown as %v, want 无需办理 as the report counts it", m)
+	}
 	if strings.Contains(text, "13900001234") {
 		t.Error("the full contact is on the sheet; it must be masked")
 	}

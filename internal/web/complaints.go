@@ -268,6 +268,10 @@ type clockRow struct {
 	Label    string
 	Deadline string
 	MetAt    string
+	// State is the catalog key of the clock's state. A milestone an
+	// archived complaint never reached (no rectification) is "not needed",
+	// as the report counts it, not 已完成.
+	State string
 }
 
 type complaintPageData struct {
@@ -323,9 +327,11 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 		d.Flow = append(d.Flow, flowStep{Status: st, Done: reached, Now: now})
 	}
 	for _, c := range v.Clocks {
-		row := clockRow{Clock: c, Label: s.cat.T(q.Lang, "cp.m."+c.Milestone), Deadline: deadlineText(&c, pol.Loc)}
+		row := clockRow{Clock: c, Label: s.cat.T(q.Lang, "cp.m."+c.Milestone), Deadline: deadlineText(&c, pol.Loc), State: "cp.colour." + c.Colour}
 		if !c.MetAt.IsZero() {
 			row.MetAt = c.MetAt.In(pol.Loc).Format("2006-01-02 15:04")
+		} else if c.Colour == complaint.Met {
+			row.State = "cpr.skipped"
 		}
 		d.Clocks = append(d.Clocks, row)
 	}
