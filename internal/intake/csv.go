@@ -400,7 +400,8 @@ func (p *tblParser) build(line int, rec []string, excel bool) (Message, *tblRowE
 	} else if len(enc.VisitNumber) > 64 {
 		return m, &tblRowError{col: c, reason: "住院流水号过长 / visit number longer than 64 characters"}
 	}
-	if pt.Name, c = get(tfName); pt.Name == "" {
+	pt.Name, c = get(tfName)
+	if pt.Name = tblCleanName(pt.Name); pt.Name == "" {
 		return m, &tblRowError{col: c, reason: "姓名为空 / name is empty"}
 	} else if utf8.RuneCountInString(pt.Name) > 100 {
 		return m, &tblRowError{col: c, reason: "姓名过长 / name longer than 100 characters"}
