@@ -2,6 +2,9 @@ package intake
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +207,114 @@ func FuzzXLSXMerges(f *testing.F) {
 			_ = ms.fill(m.r1+1, rec)
 		}
 	})
+}
+
+// A HIS export opened in LibreOffice Calc 7.4 and saved (soffice
+// --headless --convert-to xlsx, and back to CSV): the two 18-digit ID
+// numbers became 1.10105195803121E+017 and lost their last digits, the
+// one ending in X stayed text, 0301 became 301. The damaged rows are
+// refused with a reason that says how to fix the file; the original
+// export passes whole.
+func TestSpreadsheetRoundTripDamage(t *testing.T) {
+	parse := func(name string) tblResult {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join("testdata", "spreadsheet", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res tblResult
+		if strings.HasSuffix(name, ".xlsx") {
+			_, err = ParseXLSX(bytes.NewReader(data), int64(len(data)), name, res.sink())
+		} else {
+			_, err = ParseCSV(bytes.NewReader(data), name, res.sink())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	orig := parse("his-export.csv")
+	if len(orig.msgs) != 3 || len(orig.rejects) != 0 || orig.msgs[0].Encounter.DepartmentCode != "0301" {
+		t.Fatalf("original export: %d messages, rejects %+v", len(orig.msgs), orig.rejects)
+	}
+	// The CSV template, opened in LibreOffice Calc and saved as CSV: its
+	// ="…" identifiers came back as text, every digit and zero kept.
+	tpl := parse("template-libreoffice.csv")
+	if len(tpl.msgs) != 2 || len(tpl.rejects) != 0 || tpl.msgs[0].Patient.NationalID != "110105195803121232" ||
+		tpl.msgs[0].Encounter.DepartmentCode != "0301" || tpl.msgs[1].Encounter.DepartmentCode != "0502" {
+		t.Errorf("template after LibreOffice: %+v %+v", tpl.msgs, tpl.rejects)
+	}
+	for _, name := range []string{"his-export-libreoffice.xlsx", "his-export-libreoffice.csv"} {
+		res := parse(name)
+		if len(res.rejects) != 2 || len(res.msgs) != 1 {
+			t.Fatalf("%s: %d messages, rejects %+v", name, len(res.msgs), res.rejects)
+		}
+		for _, rj := range res.rejects {
+			if rj.Field != "身份证号" || !strings.Contains(rj.Reason, "科学计数法") || !strings.Contains(rj.Reason, ".xlsx 导入模板") ||
+				!strings.Contains(rj.Reason, "format the identifier columns as text") {
+				t.Errorf("%s: reject %+v does not say how to fix the file", name, rj)
+			}
+		}
+		m := res.msgs[0]
+		if m.Patient.NationalID != "44030619750621059X" || m.Patient.MRN != "2026000789" || m.Encounter.DepartmentCode != "301" ||
+			!m.Encounter.DischargedAt.Equal(tblCST(2026, 10, 12, 10, 30, 0)) {
+			t.Errorf("%s: surviving row %+v", name, m)
+		}
+	}
+}
+
+// The .xlsx template keeps identifier columns as text well below the
+// example rows, and parses back to the CSV template's two stays; the CSV
+// template writes identifiers as ="…" so Excel opens them as text.
+func TestXLSXTemplate(t *testing.T) {
+	data, err := XLSXTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res tblResult
+	if _, err := ParseXLSX(bytes.NewReader(data), int64(len(data)), "template.xlsx", res.sink()); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.msgs) != 2 || len(res.rejects) != 0 {
+		t.Fatalf("template: %d messages, rejects %+v", len(res.msgs), res.rejects)
+	}
+	if m := res.msgs[0]; m.Patient.NationalID != "110105195803121232" || m.Encounter.DepartmentCode != "0301" || m.Patient.MRN != "2026000123" {
+		t.Errorf("template row 1: %+v", m)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head, _ := f.GetRows(tblXLSXSheet)
+	for c, h := range head[0] {
+		m, ok := tblMatchHeader(h)
+		if !ok {
+			t.Fatalf("header %q", h)
+		}
+		col, _ := excelize.ColumnNumberToName(c + 1)
+		for _, row := range []int{2, 3} {
+			id, _ := f.GetCellStyle(tblXLSXSheet, col+strconv.Itoa(row))
+			st, _ := f.GetStyle(id)
+			isText := st != nil && st.NumFmt == 49
+			if isText != tblTextFields[m.field] {
+				t.Errorf("%s%d (%s): text format %v", col, row, h, isText)
+			}
+		}
+		// Rows the user adds take the column's format.
+		id, _ := f.GetColStyle(tblXLSXSheet, col)
+		st, _ := f.GetStyle(id)
+		if isText := st != nil && st.NumFmt == 49; isText != tblTextFields[m.field] {
+			t.Errorf("column %s (%s): text format %v", col, h, isText)
+		}
+	}
+	if dim, _ := f.GetSheetDimension(tblXLSXSheet); dim != "A1:X3" {
+		t.Errorf("dimension %q", dim)
+	}
+	csv := string(CSVTemplate())
+	for _, v := range []string{`"=""110105195803121232"""`, `"=""0301"""`, `"=""2026000123"""`} {
+		if !strings.Contains(csv, v) {
+			t.Errorf("CSV template lacks %s", v)
+		}
+	}
 }

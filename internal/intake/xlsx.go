@@ -93,7 +93,11 @@ func ParseXLSX(r io.ReaderAt, size int64, name string, sink Sink) (Summary, erro
 		if tblBlank(rec) {
 			continue
 		}
+		p.lossy = p.lossy[:0]
 		for i, c := range rec {
+			if tblLossyNumber(c) {
+				p.lossy = append(p.lossy, i)
+			}
 			rec[i] = tblXLSXNumber(c)
 		}
 		if p.layout == nil {
@@ -123,6 +127,18 @@ func ParseXLSX(r io.ReaderAt, size int64, name string, sink Sink) (Summary, erro
 		return p.sum, p.headerError(first)
 	}
 	return p.sum, nil
+}
+
+// tblLossyNumber reports a raw cell value that a spreadsheet program
+// stored as a number with more digits than a double keeps (an ID number
+// typed into a General column: 1.10105195803121E+17): its last digits
+// are gone.
+func tblLossyNumber(s string) bool {
+	if !tblSciNumber(s) {
+		return false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return err == nil && v >= 1e15
 }
 
 // tblXLSXNumber turns a raw number in scientific notation
