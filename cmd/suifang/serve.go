@@ -50,6 +50,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&cfg.CTIURL, "cti-url", "", "click-to-call: POST {agent, agent_id, phone} as JSON to this telephony (CTI) URL")
 	fs.StringVar(&cfg.CTIToken, "cti-token", "", "bearer token for --cti-url")
 	fs.StringVar(&cfg.Survey.PublicURL, "public-url", "", "patient-facing origin put in front of survey links in messages, e.g. https://sf.hospital.cn")
+	fs.StringVar(&cfg.PDFFont, "pdf-font", "", "CJK TrueType font (.ttf with glyf outlines) embedded as a subset in PDF documents (default: fonts-lxgw-wenkai or fonts-droid-fallback if installed, else non-embedded STSong-Light)")
 	fs.StringVar(&cfg.MLLPAddr, "mllp-addr", "", "HL7 v2 MLLP listen address for ADT messages from the HIS, e.g. :2575 (off when empty)")
 	fs.BoolVar(&demo, "demo", false, "create the demo hospital group and accounts (once) and print the logins")
 	fs.IntVar(&cfg.DemoHistoryDays, "demo-history-days", 0, "days of generated discharges and follow-up history the demo holds (0: 90; -1: none)")

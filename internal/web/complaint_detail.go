@@ -15,9 +15,9 @@ import (
 
 // detailNames resolves the ids an event detail carries.
 type detailNames struct {
-	user  func(id int64) string
-	dept  func(id int64) string
-	cat   func(code string) string // the institution's category names
+	user func(id int64) string
+	dept func(id int64) string
+	cat  func(code string) string // the institution's category names
 }
 
 // eventDetail renders one event's stored detail, line by line. A line it

@@ -132,7 +132,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	}
 	doc := pdf.New(pdf.Info{Title: title + " " + c.Number, Subject: hospital, Author: author, Creator: "Suifang",
 		Created: printed, Header: strings.TrimLeft(hospital+" · "+title+" · "+c.Number, " ·"),
-		PageLabel: func(n, total int) string { return t("cpp.page", n, total) }})
+		PageLabel: func(n, total int) string { return t("cpp.page", n, total) }, Font: s.PDFFont})
 
 	if hospital != "" {
 		doc.Para(hospital, pdf.Style{Size: 13, Bold: true, Align: pdf.Center})

@@ -15,6 +15,7 @@ import (
 
 	"suifang/internal/audit"
 	"suifang/internal/complaint"
+	"suifang/internal/pdf"
 )
 
 // pdfTool finds a poppler tool; under CI (.ci/run installs poppler-utils)
@@ -168,6 +169,42 @@ func TestComplaintSheetPDF(t *testing.T) {
 	}
 	if strings.Contains(text, "13900001234") {
 		t.Error("the full contact is on the sheet; it must be masked")
+	}
+
+	// With the CJK font embedded, the sheet needs no font on the reader's
+	// side: under an empty fontconfig the text still comes back whole,
+	// dates and the case number without odd spaces.
+	if path := pdf.FindFont(""); path != "" {
+		font, err := pdf.LoadFont(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.web.PDFFont = font
+		_, emb := qc.fetch(pdfURL)
+		e.web.PDFFont = nil
+		if !bytes.Contains(emb, []byte("/FontFile2")) || bytes.Contains(emb, []byte("STSong-Light")) || len(emb) > 300<<10 {
+			t.Fatalf("embedded sheet: %d bytes, FontFile2 %v", len(emb), bytes.Contains(emb, []byte("/FontFile2")))
+		}
+		t.Logf("sheet with embedded font subset: %d KB (without: %d KB)", len(emb)>>10, len(data)>>10)
+		embFile := filepath.Join(dir, "embedded.pdf")
+		os.WriteFile(embFile, emb, 0o600)
+		conf := filepath.Join(dir, "fonts.conf")
+		os.WriteFile(conf, []byte(`<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><cachedir>`+dir+`/fc</cachedir></fontconfig>`), 0o600)
+		cmd := exec.Command(pdfTool(t, "pdftotext"), "-enc", "UTF-8", embFile, "-")
+		cmd.Env = append(os.Environ(), "FONTCONFIG_FILE="+conf)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		for _, s := range []string{number, "2026-10-13 10:00", "医疗投诉及纠纷处理表", "投诉途径：医院网站", "无需办理"} {
+			if !strings.Contains(string(out), s) {
+				t.Errorf("embedded sheet's text lacks %q", s)
+			}
+		}
+		if art := os.Getenv("SUIFANG_ARTIFACTS"); art != "" {
+			os.MkdirAll(filepath.Join(art, "screenshots"), 0o755)
+			os.WriteFile(filepath.Join(art, "screenshots", "complaint-sheet-embedded.pdf"), emb, 0o644)
+		}
 	}
 
 	// Page 1 as an image, for a look.

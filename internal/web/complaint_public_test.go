@@ -32,6 +32,7 @@ type cpEnv struct {
 	*pageEnv
 	clk *clock.Fake
 	sv  *core.Services
+	web *Server
 }
 
 func newComplaintEnv(t *testing.T) *cpEnv {
@@ -74,6 +75,7 @@ func newComplaintEnv(t *testing.T) *cpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.web = s
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
