@@ -344,7 +344,7 @@ func components(data []byte) []int {
 // subset is a font file with only glyphs (old ids, [0] = .notdef), in
 // that order: glyph i of the subset is glyphs[i]. Composite glyphs' parts
 // must be listed (closure adds them).
-func (f *Font) subset(glyphs []int) []byte {
+func (f *Font) subset(glyphs []int, uni map[int]rune) []byte {
 	newID := make(map[int]int, len(glyphs))
 	for i, g := range glyphs {
 		newID[g] = i
@@ -382,7 +382,8 @@ func (f *Font) subset(glyphs []int) []byte {
 	binary.BigEndian.PutUint16(maxp[4:], uint16(len(glyphs)))
 	post := make([]byte, 32)
 	binary.BigEndian.PutUint32(post, 0x00030000) // no glyph names
-	tables := map[string][]byte{"head": head, "hhea": hhea, "maxp": maxp, "hmtx": hmtx, "loca": loca, "glyf": glyf, "post": post}
+	tables := map[string][]byte{"head": head, "hhea": hhea, "maxp": maxp, "hmtx": hmtx, "loca": loca, "glyf": glyf, "post": post,
+		"cmap": subsetCmap(uni, newID)}
 	// Hinting programs the glyphs' instructions may call.
 	for _, t := range []string{"cvt ", "fpgm", "prep"} {
 		if b := f.tables[t]; b != nil {
@@ -390,6 +391,35 @@ func (f *Font) subset(glyphs []int) []byte {
 		}
 	}
 	return writeSFNT(tables)
+}
+
+// subsetCmap is a Unicode cmap (3,10, format 12) for the subset: PDF
+// readers use the CIDToGIDMap, but a font file without a cmap is
+// incomplete to font tools and some rasterisers.
+func subsetCmap(uni map[int]rune, newID map[int]int) []byte {
+	type pair struct{ r, g int }
+	var ps []pair
+	for old, r := range uni {
+		if g, ok := newID[old]; ok && g > 0 {
+			ps = append(ps, pair{int(r), g})
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].r < ps[j].r })
+	b := make([]byte, 12+16+12*len(ps))
+	binary.BigEndian.PutUint16(b[2:], 1)  // one subtable
+	binary.BigEndian.PutUint16(b[4:], 3)  // Windows
+	binary.BigEndian.PutUint16(b[6:], 10) // full Unicode
+	binary.BigEndian.PutUint32(b[8:], 12)
+	t := b[12:]
+	binary.BigEndian.PutUint16(t, 12)
+	binary.BigEndian.PutUint32(t[4:], uint32(len(t)))
+	binary.BigEndian.PutUint32(t[12:], uint32(len(ps)))
+	for i, p := range ps {
+		binary.BigEndian.PutUint32(t[16+12*i:], uint32(p.r))
+		binary.BigEndian.PutUint32(t[20+12*i:], uint32(p.r))
+		binary.BigEndian.PutUint32(t[24+12*i:], uint32(p.g))
+	}
+	return b
 }
 
 // closure returns .notdef, the glyphs of used, and every component of
@@ -488,7 +518,7 @@ func (d *Doc) embedFont(set func(int, string), objs [][]byte, z *zlib.Writer, fo
 		used[g] = true
 	}
 	glyphs := f.closure(used)
-	sub := f.subset(glyphs)
+	sub := f.subset(glyphs, d.uni)
 	// The subset tag: six capitals from the glyph set, the same for the
 	// same text (§9.9.2).
 	h := fnv.New64a()
