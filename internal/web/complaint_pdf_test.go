@@ -103,8 +103,10 @@ func TestComplaintSheetPDF(t *testing.T) {
 	page := "/complaints/" + itoa(id)
 	pdfURL := page + "/sheet.pdf"
 	qc := e.login("quality", adminPW)
-	want(t, qc.get(page), http.StatusOK, `href="`+pdfURL+`"`, "导出 PDF")
-	want(t, qc.get(page+"/sheet"), http.StatusOK, `href="`+pdfURL+`"`)
+	// The rectification it never needed is 无需办理 on the page and the
+	// printable sheet too, not 已完成.
+	want(t, qc.get(page), http.StatusOK, `href="`+pdfURL+`"`, "导出 PDF", "无需办理")
+	want(t, qc.get(page+"/sheet"), http.StatusOK, `href="`+pdfURL+`"`, "无需办理")
 
 	resp, data := qc.fetch(pdfURL)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" ||
