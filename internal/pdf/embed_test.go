@@ -181,3 +181,17 @@ func FuzzParseFont(f *testing.F) {
 		_ = font.subset(font.closure(used), map[int]rune{font.glyph('医'): '医'})
 	})
 }
+
+// The same text in the same font at the same instant is the same file.
+func TestEmbeddedDeterministic(t *testing.T) {
+	f := testFont(t)
+	mk := func() []byte {
+		d := New(Info{Title: "处理表", Created: time.Date(2026, 12, 8, 9, 30, 0, 0, time.UTC), Font: f})
+		d.Para("投诉编号 TS-H1-20261208-0001：夜间呼叫无人应答。ABC abc 123 😥", Style{})
+		d.Table(Table{Widths: []float64{1, 2}, Rows: [][]Cell{{{Text: "负责人"}, {Text: "质控王"}}}})
+		return d.Bytes()
+	}
+	if a, b := mk(), mk(); !bytes.Equal(a, b) {
+		t.Fatal("two identical documents differ")
+	}
+}
