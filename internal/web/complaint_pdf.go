@@ -142,16 +142,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 		pdf.Style{Size: 9, Align: pdf.Center})
 	doc.Rule()
 
-	names := detailNames{user: s.staff(ctx, q.P).name, cat: func(code string) string { return d.Cats.Name(lang, code) },
-		dept: func(id int64) string {
-			for _, x := range d.AllDepts {
-				if x.ID == id {
-					return x.Name
-				}
-			}
-			return "#" + strconv.FormatInt(id, 10)
-		}}
-	detail := func(e complaintEventRow) string { return s.eventDetail(lang, names, e.Detail) }
+	detail := func(e complaintEventRow) string { return e.Text }
 
 	// The events, by step, for the sections that quote them.
 	byAction := map[string][]complaintEventRow{}

@@ -105,8 +105,12 @@ func TestComplaintSheetPDF(t *testing.T) {
 	qc := e.login("quality", adminPW)
 	// The rectification it never needed is 无需办理 on the page and the
 	// printable sheet too, not 已完成.
-	want(t, qc.get(page), http.StatusOK, `href="`+pdfURL+`"`, "导出 PDF", "无需办理")
-	want(t, qc.get(page+"/sheet"), http.StatusOK, `href="`+pdfURL+`"`, "无需办理")
+	// The history reads as words there too.
+	for _, p := range []string{page, page + "/sheet"} {
+		r := qc.get(p)
+		want(t, r, http.StatusOK, `href="`+pdfURL+`"`, "无需办理", "投诉途径：医院网站", "反馈方式：电话")
+		wantNot(t, r, "channel=", "owner=", "how=", "idempotency_key")
+	}
 
 	resp, data := qc.fetch(pdfURL)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" ||

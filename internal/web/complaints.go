@@ -261,6 +261,8 @@ type complaintEventRow struct {
 	*complaint.Event
 	Who   string
 	Label string
+	// Text is the stored detail in the reader's words (eventDetail).
+	Text string
 }
 
 type clockRow struct {
@@ -369,8 +371,18 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	}
 	d.Abnormal = s.abnormalLinksOf(r, q, abnormal.FromComplaint, id)
 	names := s.staff(ctx, q.P)
+	dn := detailNames{user: names.name, cat: func(code string) string { return d.Cats.Name(q.Lang, code) },
+		dept: func(id int64) string {
+			for _, x := range all {
+				if x.ID == id {
+					return x.Name
+				}
+			}
+			return "#" + strconv.FormatInt(id, 10)
+		}}
 	for _, e := range evs {
-		d.Events = append(d.Events, complaintEventRow{Event: e, Who: names.who(q.Lang, e.UserID, e.Actor), Label: s.cat.T(q.Lang, "cp.ev."+e.Action)})
+		d.Events = append(d.Events, complaintEventRow{Event: e, Who: names.who(q.Lang, e.UserID, e.Actor), Label: s.cat.T(q.Lang, "cp.ev."+e.Action),
+			Text: s.eventDetail(q.Lang, dn, e.Detail)})
 	}
 	if v.Status == complaint.Merged {
 		d.Flow = nil // a merged duplicate left the flow; its primary carries on
