@@ -199,12 +199,20 @@ func FuzzXLSXMerges(f *testing.F) {
 	f.Add([]byte(`<mergeCell ref="XFD1:A1048576"/>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms := tblParseMerges(b)
-		for _, m := range ms {
+		last := 0
+		for _, m := range ms.byRow {
 			if m.r2 <= m.r1 || m.c2 < m.c1 || m.c1 < 1 {
 				t.Fatalf("bad range %+v", m)
 			}
-			rec := ms.fill(m.r1, []string{"x"})
-			_ = ms.fill(m.r1+1, rec)
+			last = max(last, m.r2)
+		}
+		for line := 1; line <= min(last+1, 200); line++ {
+			rec := ms.fill(line, []string{"x", ""})
+			for _, c := range rec {
+				if c != "x" && c != "" {
+					t.Fatalf("row %d: filled with %q", line, c)
+				}
+			}
 		}
 	})
 }
@@ -315,6 +323,39 @@ func TestXLSXTemplate(t *testing.T) {
 	for _, v := range []string{`"=""110105195803121232"""`, `"=""0301"""`, `"=""2026000123"""`} {
 		if !strings.Contains(csv, v) {
 			t.Errorf("CSV template lacks %s", v)
+		}
+	}
+}
+
+// The same kind of list written by LibreOffice Calc 7.4 (saved with
+// soffice --convert-to xlsx): merged department cells, Excel serial
+// date-times and 上午/下午 text times.
+func TestXLSXMergedLibreOffice(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "spreadsheet", "merged-libreoffice.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res tblResult
+	if _, err := ParseXLSX(bytes.NewReader(data), int64(len(data)), "merged.xlsx", res.sink()); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.rejects) != 0 || len(res.msgs) != 5 {
+		t.Fatalf("%d messages, rejects %+v", len(res.msgs), res.rejects)
+	}
+	want := []struct {
+		dept string
+		at   time.Time
+	}{
+		{"心血管内科/0301", tblCST(2026, 1, 5, 15, 20, 0)},
+		{"心血管内科/0301", tblCST(2026, 1, 6, 12, 0, 0)},
+		{"心血管内科/0301", tblCST(2026, 1, 7, 0, 0, 0)},
+		{"骨科/0702", tblCST(2026, 1, 6, 15, 20, 0)},
+		{"骨科/0702", tblCST(2026, 1, 7, 9, 5, 0)},
+	}
+	for i, w := range want {
+		e := res.msgs[i].Encounter
+		if got := e.DepartmentName + "/" + e.DepartmentCode; got != w.dept || !e.DischargedAt.Equal(w.at) {
+			t.Errorf("row %d: %s %v, want %s %v", i+3, got, e.DischargedAt, w.dept, w.at)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -89,10 +90,10 @@ func ParseXLSX(r io.ReaderAt, size int64, name string, sink Sink) (Summary, erro
 		if err != nil {
 			return p.sum, fmt.Errorf("intake: %s: row %d: %w", name, line, err)
 		}
-		rec = merges.fill(line, rec)
 		if tblBlank(rec) {
-			continue
+			continue // a blank row inside a merged range stays blank
 		}
+		rec = merges.fill(line, rec)
 		p.lossy = p.lossy[:0]
 		for i, c := range rec {
 			if tblLossyNumber(c) {
@@ -168,30 +169,51 @@ type tblMerge struct {
 
 // tblMerges fills merged cells down: HIS exports merge the department
 // cell over all of its patients' rows, and only the first row of a
-// merged range holds the value.
-type tblMerges []*tblMerge
+// merged range holds the value. Ranges are sorted by first row and only
+// the ones covering the current row are looked at, so a long sheet with
+// many merged ranges stays linear.
+type tblMerges struct {
+	byRow  []*tblMerge // sorted by r1
+	next   int         // first range not yet started
+	active []*tblMerge
+}
 
-// fill returns rec (row number line) with the cells of every range that
-// spans several rows set, below its first row, to the first row's value.
-func (ms tblMerges) fill(line int, rec []string) []string {
-	for _, m := range ms {
-		switch {
-		case line == m.r1:
+// fill returns rec (row number line, rows in ascending order) with the
+// cells of every range spanning several rows set, below its first row, to
+// the first row's value.
+func (ms *tblMerges) fill(line int, rec []string) []string {
+	if ms == nil {
+		return rec
+	}
+	for ms.next < len(ms.byRow) && ms.byRow[ms.next].r1 <= line {
+		if m := ms.byRow[ms.next]; m.r1 == line {
 			m.top = make([]string, m.c2-m.c1+1)
 			for c := m.c1; c <= m.c2 && c <= len(rec); c++ {
 				m.top[c-m.c1] = rec[c-1]
 			}
-		case line > m.r1 && line <= m.r2 && m.top != nil:
-			for len(rec) < m.c2 {
-				rec = append(rec, "")
-			}
-			for c := m.c1; c <= m.c2; c++ {
-				if strings.TrimSpace(rec[c-1]) == "" {
-					rec[c-1] = m.top[c-m.c1]
-				}
+			ms.active = append(ms.active, m)
+		}
+		ms.next++
+	}
+	keep := ms.active[:0]
+	for _, m := range ms.active {
+		if line > m.r2 {
+			continue
+		}
+		keep = append(keep, m)
+		if line == m.r1 {
+			continue
+		}
+		for len(rec) < m.c2 {
+			rec = append(rec, "")
+		}
+		for c := m.c1; c <= m.c2; c++ {
+			if strings.TrimSpace(rec[c-1]) == "" {
+				rec[c-1] = m.top[c-m.c1]
 			}
 		}
 	}
+	ms.active = keep
 	return rec
 }
 
@@ -207,7 +229,7 @@ var tblMergeRef = regexp.MustCompile(`<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\b
 // tblXLSXMerges reads the merged ranges spanning several rows of sheet.
 // The worksheet part is streamed: <mergeCells> follows the cell data, so
 // the rows are skipped as bytes rather than parsed.
-func tblXLSXMerges(r io.ReaderAt, size int64, sheet string) (tblMerges, error) {
+func tblXLSXMerges(r io.ReaderAt, size int64, sheet string) (*tblMerges, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, err
@@ -256,8 +278,8 @@ func tblXLSXMerges(r io.ReaderAt, size int64, sheet string) (tblMerges, error) {
 
 // tblParseMerges reads the <mergeCell ref="A2:A5"/> elements of a
 // worksheet's tail, keeping the ranges that span several rows.
-func tblParseMerges(b []byte) tblMerges {
-	var out tblMerges
+func tblParseMerges(b []byte) *tblMerges {
+	var out []*tblMerge
 	for _, m := range tblMergeRef.FindAllSubmatch(b, tblXLSXMergeMax) {
 		c1, r1, err1 := excelize.CellNameToCoordinates(strings.ToUpper(string(m[1])))
 		c2, r2, err2 := excelize.CellNameToCoordinates(strings.ToUpper(string(m[2])))
@@ -270,7 +292,8 @@ func tblParseMerges(b []byte) tblMerges {
 			out = append(out, &tblMerge{r1: r1, c1: c1, r2: r2, c2: c2})
 		}
 	}
-	return out
+	sort.SliceStable(out, func(i, j int) bool { return out[i].r1 < out[j].r1 })
+	return &tblMerges{byRow: out}
 }
 
 // tblXLSXSheetPart finds the worksheet part of the sheet named name
