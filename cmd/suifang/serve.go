@@ -71,6 +71,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&cfg.CTIURL, "cti-url", "", "click-to-call: POST {agent, agent_id, phone} as JSON to this telephony (CTI) URL")
 	fs.StringVar(&cfg.CTIToken, "cti-token", "", "bearer token for --cti-url")
 	fs.StringVar(&cfg.Survey.PublicURL, "public-url", "", "patient-facing origin put in front of survey links in messages, e.g. https://sf.hospital.cn")
+	fs.StringVar(&cfg.PDFFont, "pdf-font", "", "CJK TrueType font (.ttf with glyf outlines) embedded as a subset in PDF documents (default: fonts-lxgw-wenkai or fonts-droid-fallback if installed, else non-embedded STSong-Light)")
 	fs.StringVar(&cfg.MLLPAddr, "mllp-addr", "", "HL7 v2 MLLP listen address for ADT from the HIS (off when empty); :2575 listens on 127.0.0.1 only, 0.0.0.0:2575 on every interface (needs 'suifang mllp allow')")
 	fs.IntVar(&cfg.MLLP.MaxConns, "mllp-max-conns", def.MLLP.MaxConns, "MLLP connections served at once; more are closed at once")
 	fs.IntVar(&cfg.MLLP.MaxMessage, "mllp-max-message", def.MLLP.MaxMessage, "largest MLLP message in bytes; a bigger one is answered AR and the connection closed")

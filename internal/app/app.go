@@ -30,6 +30,7 @@ import (
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
+	"suifang/internal/pdf"
 	"suifang/internal/store"
 	"suifang/internal/survey"
 	"suifang/internal/web"
@@ -63,6 +64,10 @@ type Config struct {
 	// Classes are the HL7 PV1-2 and FHIR Encounter.class codes imported as
 	// inpatient stays; every other class is a visit without a plan.
 	Classes intake.Classes
+	// PDFFont is the CJK TrueType font embedded in PDF documents; "" looks
+	// in the known Debian paths (fonts-lxgw-wenkai, fonts-droid-fallback)
+	// and, finding none, falls back to the non-embedded STSong-Light.
+	PDFFont string
 }
 
 // DefaultConfig returns the documented defaults.
@@ -141,7 +146,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
 	a.Notify, a.Notices, a.Complaints = sv.Notify, sv.Notices, sv.Complaints
 	a.Abnormal, a.Senders = sv.Abnormal, sv.Senders
-	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log,
+	font, err := loadPDFFont(cfg.PDFFont, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.web, err = web.New(web.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, PDFFont: font,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices, Survey: a.Survey,
 		Complaints: a.Complaints,
 		Abnormal:   a.Abnormal,
@@ -358,4 +368,26 @@ func (a *App) Listen() (net.Listener, error) {
 		return nil, fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
 	}
 	return ln, nil
+}
+
+// loadPDFFont reads the font PDF documents embed. A font named by the
+// operator must load; without one, the known Debian paths are tried, and
+// with none there the documents use STSong-Light, which renders only where
+// the reader has a CJK font: worth a warning, not a refusal to start.
+func loadPDFFont(flag string, log *slog.Logger) (*pdf.Font, error) {
+	path := pdf.FindFont(flag)
+	if path == "" {
+		log.Warn("no CJK TrueType font found: PDF documents use the non-embedded STSong-Light and need a CJK font where they are read; install fonts-lxgw-wenkai or pass --pdf-font")
+		return nil, nil
+	}
+	f, err := pdf.LoadFont(path)
+	if err != nil {
+		if flag != "" {
+			return nil, fmt.Errorf("app: --pdf-font %s: %w", flag, err)
+		}
+		log.Warn("cannot use the CJK font: PDF documents use the non-embedded STSong-Light", "path", path, "err", err)
+		return nil, nil
+	}
+	log.Info("PDF documents embed a subset of", "font", path)
+	return f, nil
 }

@@ -133,6 +133,9 @@ type Report struct {
 	// departments and wards); nil for the whole institution.
 	Departments []int64
 	At          time.Time // the figures stand as of this instant
+	// Loc is the institution's zone: the workbook prints At in it, as the
+	// page does.
+	Loc *time.Location
 	Figures
 	ByCategory, ByChannel, BySeverity []Count // every code, in form order
 	ByDepartment                      []Count // each involved department, most first
@@ -213,7 +216,7 @@ func (s *Service) Report(ctx context.Context, p *access.Principal, inst int64, p
 		return nil, err
 	}
 	now := s.now()
-	r := &Report{InstitutionID: inst, Period: per, Departments: depts, At: now, Figures: newFigures()}
+	r := &Report{InstitutionID: inst, Period: per, Departments: depts, At: now, Loc: loc, Figures: newFigures()}
 	prev := newFigures()
 	var months []MonthFigures
 	if per.Kind == Quarter {

@@ -1,10 +1,12 @@
 package complaint
 
 import (
-	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"suifang/internal/workbook"
 )
 
 // ReportLabels put a report's codes into words for the workbook; the web
@@ -72,7 +74,7 @@ func ReportXLSX(r *Report, l ReportLabels) ([]byte, error) {
 	for i, x := range [][2]any{
 		{l.T("cpr.period"), r.Period.From.String() + " – " + r.Period.Last().String()},
 		{l.T("cpr.scope"), l.Dept},
-		{l.T("cpr.as_of"), r.At.Format("2006-01-02 15:04")},
+		{l.T("cpr.as_of"), r.At.In(r.zone()).Format("2006-01-02 15:04")},
 		{l.T("cpr.received"), r.Received},
 		{l.T("cpr.open"), r.Open},
 		{l.T("cpr.archived"), r.Archived},
@@ -127,9 +129,17 @@ func ReportXLSX(r *Report, l ReportLabels) ([]byte, error) {
 			put(ts, i+2, t.Text, t.N)
 		}
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	data, err := workbook.Bytes(f)
+	if err != nil {
 		return nil, fmt.Errorf("complaint: write report workbook: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
+}
+
+// zone is the institution's zone; China time for a report built without one.
+func (r *Report) zone() *time.Location {
+	if r.Loc != nil {
+		return r.Loc
+	}
+	return time.FixedZone("CST", 8*3600)
 }

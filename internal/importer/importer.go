@@ -408,6 +408,10 @@ func (im *run) flush(ctx context.Context) error {
 			}
 			return err
 		}
+		if e := lostZeros(rt.depts, m.Encounter.DepartmentCode); e != nil {
+			im.rejectMsg(m, e)
+			continue
+		}
 		routes[i] = rt
 	}
 	if err := im.newDepartments(ctx, routes); err != nil {
@@ -694,4 +698,37 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// lostZeros refuses a department code a spreadsheet program stripped of
+// its leading zeros (0301 saved as 301): unknown itself, it is a known
+// code without them. Matching it silently would hide that the file's
+// other identifiers (ID numbers, MRNs) went through the same damage.
+func lostZeros(depts deptMap, code string) *errs.Error {
+	if code == "" || code[0] == '0' {
+		return nil
+	}
+	if _, ok := depts[code]; ok {
+		return nil
+	}
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return nil
+		}
+	}
+	known := ""
+	for k := range depts {
+		if len(k) > len(code) && strings.TrimLeft(k, "0") == code && (known == "" || k < known) {
+			known = k
+		}
+	}
+	if known == "" {
+		return nil
+	}
+	return errs.Field("科室代码", "dept_code_lost_zeros", fmt.Sprintf(
+		"科室代码 %s 不存在，而已有科室代码 %s：前导零可能被 Excel/WPS 等电子表格程序去掉了。请从 HIS 重新导出，"+
+			"把科室代码、病案号、身份证号等列设为“文本”格式后再保存，或改用 .xlsx 导入模板 / "+
+			"department code %s is unknown but %s exists: a spreadsheet program probably dropped the leading zeros. "+
+			"Export again from the HIS and format the code, MRN and ID columns as text, or use the .xlsx template",
+		code, known, code, known))
 }

@@ -508,8 +508,17 @@ func tblParseTimeResult(s string, excel, date1904 bool) (tblTimeResult, error) {
 			return tblTimeResult{}, errTblDate
 		}
 		if p.i < len(s) {
+			// 上午/下午 before the time: how Excel and WPS in Chinese
+			// write a 12-hour clock ("2026/1/5 下午 3:20").
+			half := p.halfDay()
 			var err error
 			if hh, mi, ss, ns, err = p.clock(); err != nil {
+				return tblTimeResult{}, err
+			}
+			if half == 0 {
+				half = p.halfDaySuffix() // "3:20 PM"
+			}
+			if hh, err = tblHalfDay(hh, half); err != nil {
 				return tblTimeResult{}, err
 			}
 			hasTime = true
@@ -727,6 +736,80 @@ func (p *tblScan) clock() (hh, mi, ss, ns int, err error) {
 	return hh, mi, ss, ns, nil
 }
 
+// halfDay consumes a 上午/下午 (or 凌晨/早上/中午/晚上) marker and the
+// spaces after it: 'a' for the morning, 'p' for the afternoon, 0 for none.
+func (p *tblScan) halfDay() byte {
+	for _, m := range []struct {
+		word string
+		half byte
+	}{{"上午", 'a'}, {"凌晨", 'a'}, {"早上", 'a'}, {"下午", 'p'}, {"晚上", 'p'}, {"中午", 'n'}} {
+		if strings.HasPrefix(p.rest(), m.word) {
+			p.i += len(m.word)
+			for p.peek() == ' ' {
+				p.i++
+			}
+			return m.half
+		}
+	}
+	return 0
+}
+
+// halfDaySuffix consumes " AM"/" PM" (or 上午/下午) after a time.
+func (p *tblScan) halfDaySuffix() byte {
+	j := p.i
+	for j < len(p.s) && p.s[j] == ' ' {
+		j++
+	}
+	rest := strings.ToUpper(p.s[j:])
+	switch {
+	case strings.HasPrefix(rest, "AM"), strings.HasPrefix(rest, "A.M."):
+		p.i = j + len("AM")
+		if strings.HasPrefix(rest, "A.M.") {
+			p.i = j + len("A.M.")
+		}
+		return 'a'
+	case strings.HasPrefix(rest, "PM"), strings.HasPrefix(rest, "P.M."):
+		p.i = j + len("PM")
+		if strings.HasPrefix(rest, "P.M.") {
+			p.i = j + len("P.M.")
+		}
+		return 'p'
+	}
+	q := tblScan{s: p.s, i: j}
+	if h := q.halfDay(); h != 0 {
+		p.i = q.i
+		return h
+	}
+	return 0
+}
+
+// tblHalfDay turns a 12-hour clock hour into 0–23: 下午 3 is 15, 上午 12
+// is midnight, 中午 12 and 中午 1 are noon and 13.
+func tblHalfDay(hh int, half byte) (int, error) {
+	switch half {
+	case 0:
+		return hh, nil
+	case 'a':
+		if hh > 12 {
+			return 0, fmt.Errorf("上午不能是 %d 点 / %d o'clock is not a morning hour", hh, hh)
+		}
+		return hh % 12, nil
+	case 'p':
+		if hh > 12 {
+			return hh, nil // "下午 15:20": the hour already says it
+		}
+		return hh%12 + 12, nil
+	default: // 中午: 11, 12, 1, 2
+		if hh > 12 {
+			return hh, nil
+		}
+		if hh < 6 {
+			return hh + 12, nil
+		}
+		return hh, nil
+	}
+}
+
 // zone parses Z, ±HH:MM, ±HHMM or ±HH, optionally after one space.
 func (p *tblScan) zone() (*time.Location, error) {
 	if p.peek() == ' ' {
@@ -836,9 +919,17 @@ func tblParseBool(s string) (bool, error) {
 }
 
 // tblSplitList splits a multi-value cell on ; ； | and line breaks.
-func tblSplitList(s string) []string {
+func tblSplitList(s string) []string { return tblSplit(s, true) }
+
+// tblSplit splits on ; ； | and, with lines, on line breaks; without, a
+// line break inside a value becomes a space (none between two Chinese
+// characters): a wrapped diagnosis name in a quoted cell is one name.
+func tblSplit(s string, lines bool) []string {
+	if !lines {
+		s = tblJoinLines(s)
+	}
 	f := strings.FieldsFunc(s, func(r rune) bool {
-		return r == ';' || r == '；' || r == '|' || r == '\n' || r == '\r'
+		return r == ';' || r == '；' || r == '|' || lines && (r == '\n' || r == '\r')
 	})
 	out := f[:0]
 	for _, x := range f {
@@ -847,6 +938,65 @@ func tblSplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// tblCleanName removes the odd whitespace spreadsheets and HIS forms put
+// inside names: a Chinese name has none (陈　静 with an ideographic space
+// is 陈静); a Latin one keeps single ASCII spaces (John Smith).
+func tblCleanName(s string) string {
+	odd := func(r rune) bool {
+		return unicode.IsSpace(r) || r == '\u200B' || r == '\u200C' || r == '\u200D' || r == '\u2060' || r == '\uFEFF'
+	}
+	han := false
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			han = true
+			break
+		}
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if odd(r) {
+			space = !han
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// tblJoinLines joins the lines of a cell: a space between them, none
+// where both sides are Chinese.
+func tblJoinLines(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var b strings.Builder
+	for i, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if i > 0 && b.Len() > 0 {
+			prev, _ := utf8.DecodeLastRuneInString(b.String())
+			next, _ := utf8.DecodeRuneInString(l)
+			if !(tblWide(prev) && tblWide(next)) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// tblWide reports a Chinese character or full-width punctuation.
+func tblWide(r rune) bool {
+	return unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef
 }
 
 // tblParsePhones splits and normalises a phone cell (see ParsePhones);
@@ -901,8 +1051,16 @@ func gb11643Parse(id string) (string, calendar.Date, Sex, error) {
 }
 
 // tblIsICD10 reports whether s looks like an ICD-10 code, including the
-// Chinese clinical extensions (I21.000x001) and dagger/asterisk codes.
+// Chinese clinical extensions (I21.000x001) and the dagger/asterisk
+// system: an aetiology code marked † (or +) and a manifestation code
+// marked * (A17.0†, G01*), the marks kept as written.
 func tblIsICD10(s string) bool {
+	if t, ok := strings.CutSuffix(s, "†"); ok {
+		s = t
+		if strings.HasSuffix(s, "*") || strings.HasSuffix(s, "+") {
+			return false
+		}
+	}
 	if len(s) < 3 || len(s) > 24 {
 		return false
 	}
@@ -930,6 +1088,9 @@ func tblSplitCodeName(s string) Diagnosis {
 	for end < len(s) && s[end] < utf8.RuneSelf && s[end] != ' ' && s[end] != '\t' && s[end] != ':' {
 		end++
 	}
+	if strings.HasPrefix(s[end:], "†") {
+		end += len("†")
+	}
 	if end > 0 && tblIsICD10(s[:end]) {
 		code := strings.ToUpper(s[:end])
 		name := strings.TrimLeft(s[end:], " \t:")
@@ -942,7 +1103,10 @@ func tblSplitCodeName(s string) Diagnosis {
 // holding several entries, into diagnoses.
 func tblParseDiagnoses(codeCell, nameCell string) ([]Diagnosis, error) {
 	codes := tblSplitList(tblNarrow(codeCell))
-	names := tblSplitList(nameCell)
+	names := tblSplit(nameCell, false)
+	if byLine := tblSplitList(nameCell); len(codes) > 1 && len(names) != len(codes) && len(byLine) == len(codes) {
+		names = byLine // one name a line, matching one code a line
+	}
 	if len(codes) <= 1 && len(names) == 1 {
 		// A single name may still be "I21.0 name, I10 name" with commas.
 		names = tblSplitCommaCodes(names[0])

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -238,6 +240,7 @@ func tblJoin(rec []string, comma rune) string {
 type tblParser struct {
 	name     string // file name for Source
 	sheet    string // Excel sheet, "" for CSV
+	lossy    []int  // Excel: the current row's cells stored as numbers too long to keep
 	sink     Sink
 	sum      Summary
 	layout   *tblLayout
@@ -376,6 +379,24 @@ func (p *tblParser) build(line int, rec []string, excel bool) (Message, *tblRowE
 		return v, nil
 	}
 	bad := func(c int, err error) *tblRowError { return &tblRowError{col: c, reason: err.Error()} }
+	// spoiled: an identifier a spreadsheet program turned into a number
+	// (1.10105195803121E+17): the reject says how to fix the file.
+	spoiled := func(f tblField, what string) *tblRowError {
+		for _, c := range l.cols[f] {
+			if v := tblValue(cell(c)); tblSciNumber(v) || slices.Contains(p.lossy, c) {
+				return &tblRowError{col: c, reason: what + tblSpreadsheetHint}
+			}
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		f    tblField
+		what string
+	}{{tfMRN, "病案号"}, {tfVisit, "住院流水号"}, {tfNationalID, "身份证号"}, {tfPhone, "联系电话"}} {
+		if e := spoiled(f.f, f.what); e != nil {
+			return Message{Source: p.source(line), Line: line}, e
+		}
+	}
 
 	m := Message{Source: p.source(line), Line: line}
 	var c int
@@ -400,7 +421,8 @@ func (p *tblParser) build(line int, rec []string, excel bool) (Message, *tblRowE
 	} else if len(enc.VisitNumber) > 64 {
 		return m, &tblRowError{col: c, reason: "住院流水号过长 / visit number longer than 64 characters"}
 	}
-	if pt.Name, c = get(tfName); pt.Name == "" {
+	pt.Name, c = get(tfName)
+	if pt.Name = tblCleanName(pt.Name); pt.Name == "" {
 		return m, &tblRowError{col: c, reason: "姓名为空 / name is empty"}
 	} else if utf8.RuneCountInString(pt.Name) > 100 {
 		return m, &tblRowError{col: c, reason: "姓名过长 / name longer than 100 characters"}
@@ -534,6 +556,19 @@ func (p *tblParser) build(line int, rec []string, excel bool) (Message, *tblRowE
 	}
 	return m, nil
 }
+
+// tblSpreadsheetHint follows the name of a column whose value a
+// spreadsheet program damaged.
+const tblSpreadsheetHint = "被 Excel/WPS 等电子表格程序改成了科学计数法的数字，末几位已丢失。请从 HIS 重新导出，" +
+	"在电子表格中先把病案号、身份证号、电话、科室代码等列设为“文本”格式再打开或粘贴，或改用 .xlsx 导入模板 / " +
+	"a spreadsheet program turned this identifier into a number in scientific notation and its last digits are lost: " +
+	"export again from the HIS and format the identifier columns as text before opening the file, or use the .xlsx import template"
+
+var tblSciRe = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+?[0-9]{1,3}$`)
+
+// tblSciNumber reports a number in scientific notation, how spreadsheet
+// programs show and save long numbers (1.10105195803121E+017).
+func tblSciNumber(s string) bool { return len(s) <= 32 && tblSciRe.MatchString(s) }
 
 // tblIsResidentID reports whether a 证件类型 value means the resident ID
 // card (empty: assume it is).

@@ -570,6 +570,7 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte(gb))
 	f.Add([]byte("病案号\t住院流水号\t姓名\t出院日期\nA\tV\t张\t2026-10-10\n"))
 	f.Add([]byte("病案号,住院流水号,姓名,出院日期,出院诊断\nA,V,\"张\n三\",46305,\"I10 x;I21.0 y\"\n"))
+	f.Add([]byte("病案号,住院流水号,身份证号,姓名,出院时间,出院诊断编码\n2.026000123E+09,V,1.10105195803121E+017,陈　静,2026/1/5 下午 3:20,\"A17.0†\nG01*\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var res tblResult
 		sum, err := ParseCSV(bytes.NewReader(data), "fuzz.csv", res.sink())

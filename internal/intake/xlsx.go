@@ -1,10 +1,16 @@
 package intake
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -67,6 +73,10 @@ func ParseXLSX(r io.ReaderAt, size int64, name string, sink Sink) (Summary, erro
 		p.date1904 = *props.Date1904
 	}
 
+	merges, err := tblXLSXMerges(r, size, sheet)
+	if err != nil {
+		return Summary{}, fmt.Errorf("intake: %s: %w", name, err)
+	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return Summary{}, fmt.Errorf("intake: %s: %w", name, err)
@@ -81,9 +91,14 @@ func ParseXLSX(r io.ReaderAt, size int64, name string, sink Sink) (Summary, erro
 			return p.sum, fmt.Errorf("intake: %s: row %d: %w", name, line, err)
 		}
 		if tblBlank(rec) {
-			continue
+			continue // a blank row inside a merged range stays blank
 		}
+		rec = merges.fill(line, rec)
+		p.lossy = p.lossy[:0]
 		for i, c := range rec {
+			if tblLossyNumber(c) {
+				p.lossy = append(p.lossy, i)
+			}
 			rec[i] = tblXLSXNumber(c)
 		}
 		if p.layout == nil {
@@ -115,6 +130,18 @@ func ParseXLSX(r io.ReaderAt, size int64, name string, sink Sink) (Summary, erro
 	return p.sum, nil
 }
 
+// tblLossyNumber reports a raw cell value that a spreadsheet program
+// stored as a number with more digits than a double keeps (an ID number
+// typed into a General column: 1.10105195803121E+17): its last digits
+// are gone.
+func tblLossyNumber(s string) bool {
+	if !tblSciNumber(s) {
+		return false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return err == nil && v >= 1e15
+}
+
 // tblXLSXNumber turns a raw number in scientific notation
 // ("1.3800138E+10", how Excel stores long numbers) into plain digits.
 func tblXLSXNumber(s string) string {
@@ -132,4 +159,196 @@ func tblXLSXNumber(s string) string {
 		return s
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// tblMerge is a merged range, 1-based and inclusive.
+type tblMerge struct {
+	r1, c1, r2, c2 int
+	top            []string // the first row's values over c1..c2, once read
+}
+
+// tblMerges fills merged cells down: HIS exports merge the department
+// cell over all of its patients' rows, and only the first row of a
+// merged range holds the value. Ranges are sorted by first row and only
+// the ones covering the current row are looked at, so a long sheet with
+// many merged ranges stays linear.
+type tblMerges struct {
+	byRow  []*tblMerge // sorted by r1
+	next   int         // first range not yet started
+	active []*tblMerge
+}
+
+// fill returns rec (row number line, rows in ascending order) with the
+// cells of every range spanning several rows set, below its first row, to
+// the first row's value.
+func (ms *tblMerges) fill(line int, rec []string) []string {
+	if ms == nil {
+		return rec
+	}
+	for ms.next < len(ms.byRow) && ms.byRow[ms.next].r1 <= line {
+		if m := ms.byRow[ms.next]; m.r1 == line {
+			m.top = make([]string, m.c2-m.c1+1)
+			for c := m.c1; c <= m.c2 && c <= len(rec); c++ {
+				m.top[c-m.c1] = rec[c-1]
+			}
+			ms.active = append(ms.active, m)
+		}
+		ms.next++
+	}
+	keep := ms.active[:0]
+	for _, m := range ms.active {
+		if line > m.r2 {
+			continue
+		}
+		keep = append(keep, m)
+		if line == m.r1 {
+			continue
+		}
+		for len(rec) < m.c2 {
+			rec = append(rec, "")
+		}
+		for c := m.c1; c <= m.c2; c++ {
+			if strings.TrimSpace(rec[c-1]) == "" {
+				rec[c-1] = m.top[c-m.c1]
+			}
+		}
+	}
+	ms.active = keep
+	return rec
+}
+
+// tblXLSXMergeMax bounds the merged ranges honoured, and the bytes read
+// after the <mergeCells> element starts.
+const (
+	tblXLSXMergeMax   = 100000
+	tblXLSXMergeBytes = 16 << 20
+)
+
+var tblMergeRef = regexp.MustCompile(`<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref="([A-Za-z]{1,3}[0-9]{1,7}):([A-Za-z]{1,3}[0-9]{1,7})"`)
+
+// tblXLSXMerges reads the merged ranges spanning several rows of sheet.
+// The worksheet part is streamed: <mergeCells> follows the cell data, so
+// the rows are skipped as bytes rather than parsed.
+func tblXLSXMerges(r io.ReaderAt, size int64, sheet string) (*tblMerges, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	part, err := tblXLSXSheetPart(zr, sheet)
+	if err != nil || part == nil {
+		return nil, err
+	}
+	rc, err := part.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 64<<10)
+	marker := []byte("mergeCells")
+	var tail []byte
+	for {
+		chunk, err := br.Peek(br.Size())
+		if len(chunk) == 0 {
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+				return nil, err
+			}
+			return nil, nil // no merged cells
+		}
+		win := append(tail, chunk...)
+		if i := bytes.Index(win, marker); i >= 0 {
+			var prefix []byte
+			if i < len(tail) {
+				prefix = tail[i:] // the marker began in the last chunk
+			} else {
+				br.Discard(i - len(tail))
+			}
+			rest, err := io.ReadAll(io.LimitReader(br, tblXLSXMergeBytes))
+			if err != nil {
+				return nil, err
+			}
+			return tblParseMerges(append(prefix, rest...)), nil
+		}
+		keep := min(len(win), len(marker)-1)
+		tail = append(tail[:0], win[len(win)-keep:]...)
+		if _, err := br.Discard(len(chunk)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// tblParseMerges reads the <mergeCell ref="A2:A5"/> elements of a
+// worksheet's tail, keeping the ranges that span several rows.
+func tblParseMerges(b []byte) *tblMerges {
+	var out []*tblMerge
+	for _, m := range tblMergeRef.FindAllSubmatch(b, tblXLSXMergeMax) {
+		c1, r1, err1 := excelize.CellNameToCoordinates(strings.ToUpper(string(m[1])))
+		c2, r2, err2 := excelize.CellNameToCoordinates(strings.ToUpper(string(m[2])))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		r1, r2 = min(r1, r2), max(r1, r2)
+		c1, c2 = min(c1, c2), max(c1, c2)
+		if r2 > r1 && c2-c1 < 256 {
+			out = append(out, &tblMerge{r1: r1, c1: c1, r2: r2, c2: c2})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].r1 < out[j].r1 })
+	return &tblMerges{byRow: out}
+}
+
+// tblXLSXSheetPart finds the worksheet part of the sheet named name
+// through xl/workbook.xml and its relationships.
+func tblXLSXSheetPart(zr *zip.Reader, name string) (*zip.File, error) {
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[strings.TrimPrefix(f.Name, "/")] = f
+	}
+	read := func(p string, v any) error {
+		f := files[p]
+		if f == nil {
+			return fmt.Errorf("xlsx: no %s", p)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		return xml.NewDecoder(io.LimitReader(rc, 16<<20)).Decode(v)
+	}
+	var wb struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := read("xl/workbook.xml", &wb); err != nil {
+		return nil, err
+	}
+	if err := read("xl/_rels/workbook.xml.rels", &rels); err != nil {
+		return nil, err
+	}
+	for _, sh := range wb.Sheets {
+		if sh.Name != name {
+			continue
+		}
+		for _, rel := range rels.Rels {
+			if rel.ID != sh.RID {
+				continue
+			}
+			t := rel.Target
+			if strings.HasPrefix(t, "/") {
+				t = strings.TrimPrefix(t, "/")
+			} else {
+				t = path.Join("xl", t)
+			}
+			return files[t], nil
+		}
+	}
+	return nil, nil
 }

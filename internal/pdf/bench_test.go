@@ -7,11 +7,27 @@ import (
 
 // BenchmarkLongSheet lays out and writes a handling sheet with a 200-step
 // history (a long-running, reopened case): about eight pages.
-func BenchmarkLongSheet(b *testing.B) {
+func BenchmarkLongSheet(b *testing.B) { benchSheet(b, nil) }
+
+// BenchmarkLongSheetEmbedded is the same sheet with the CJK font subset
+// embedded (LXGW WenKai when installed).
+func BenchmarkLongSheetEmbedded(b *testing.B) {
+	path := FindFont("")
+	if path == "" {
+		b.Skip("no CJK TrueType font installed")
+	}
+	f, err := LoadFont(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSheet(b, f)
+}
+
+func benchSheet(b *testing.B, font *Font) {
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
-		d := New(Info{Title: "医疗投诉及纠纷处理表", Created: created, Header: "第一医院 · TS-H1-20261120-0001"})
+		d := New(Info{Title: "医疗投诉及纠纷处理表", Created: created, Header: "第一医院 · TS-H1-20261120-0001", Font: font})
 		d.Para("医疗投诉及纠纷处理表", Style{Size: 18, Bold: true, Align: Center})
 		rows := make([][]Cell, 200)
 		for i := range rows {

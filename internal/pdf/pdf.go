@@ -70,6 +70,10 @@ type Info struct {
 	Header                          string    // a small running header on every page, if set
 	// PageLabel is the footer of page n of total; nil gives "第 n / N 页".
 	PageLabel func(n, total int) string
+	// Font, when set, is embedded (a subset of the glyphs used) so the
+	// document renders without any font installed; nil sets the text in
+	// the non-embedded STSong-Light, which needs a CJK font at the reader.
+	Font *Font
 }
 
 // Doc is a document being laid out top to bottom. It is not safe for
@@ -80,13 +84,33 @@ type Doc struct {
 	y     float64 // the top of the free space on the current page
 	used  bool    // something besides a repeated table header is on the page
 	extra map[rune]bool
-	out   []byte // the finished file, once Bytes has run
+	out   []byte         // the finished file, once Bytes has run
+	rw    func(rune) int // rune advances, thousandths of the size
+	// With an embedded font: the glyphs used and the text each stands for.
+	font *Font
+	uni  map[int]rune
 }
 
 // New starts an empty document; the first content opens page 1.
 func New(info Info) *Doc {
-	return &Doc{info: info, extra: map[rune]bool{}}
+	d := &Doc{info: info, extra: map[rune]bool{}, rw: runeWidth}
+	if f := info.Font; f != nil {
+		d.font, d.uni = f, map[int]rune{}
+		d.rw = func(r rune) int {
+			if g := f.glyph(r); g != 0 && !glyphless(r) {
+				return f.advance(g) * 1000 / f.unitsPerEm
+			}
+			return f.advance(d.standInGlyph()) * 1000 / f.unitsPerEm
+		}
+	}
+	return d
 }
+
+// wrap is Wrap under the document's font.
+func (d *Doc) wrap(s string, size, width float64) []string { return wrapWith(d.rw, s, size, width) }
+
+// standInGlyph is the embedded font's glyph for 〓 (.notdef without it).
+func (d *Doc) standInGlyph() int { return d.font.glyph(standIn) }
 
 // ContentWidth is the width between the margins.
 func ContentWidth() float64 { return PageWidth - 2*margin }
@@ -102,7 +126,7 @@ func (d *Doc) newPage() {
 	d.used = false
 	if d.info.Header != "" {
 		// One line, cut to fit: a running header never wraps.
-		lines := Wrap(strings.ReplaceAll(d.info.Header, "\n", " "), 8, ContentWidth())
+		lines := d.wrap(strings.ReplaceAll(d.info.Header, "\n", " "), 8, ContentWidth())
 		if len(lines) > 0 {
 			d.text(margin, PageHeight-marginTop+14, lines[0], Style{Size: 8, Color: Grey})
 		}
@@ -123,10 +147,10 @@ func (d *Doc) room(h float64) {
 func (d *Doc) Para(s string, st Style) {
 	size := st.size()
 	lh := size * leading
-	for _, l := range Wrap(s, size, ContentWidth()) {
+	for _, l := range d.wrap(s, size, ContentWidth()) {
 		d.room(lh)
 		x := margin
-		switch w := Width(strings.TrimRight(l, " "), size); st.Align {
+		switch w := widthWith(d.rw, strings.TrimRight(l, " "), size); st.Align {
 		case Center:
 			x += (ContentWidth() - w) / 2
 		case Right:
@@ -146,7 +170,7 @@ func (d *Doc) Need(pt float64) { d.room(pt) }
 // is room for what follows it (about three table rows): a heading never
 // ends a page.
 func (d *Doc) Heading(s string, st Style) {
-	d.room(st.size()*leading*float64(len(Wrap(s, st.size(), ContentWidth()))) + keepWithHeading)
+	d.room(st.size()*leading*float64(len(d.wrap(s, st.size(), ContentWidth()))) + keepWithHeading)
 	d.Para(s, st)
 }
 
@@ -249,7 +273,7 @@ func (tl *tableLayout) prepare(cells []Cell, header bool) []placedCell {
 		if header {
 			c.Bold, c.Fill = true, true
 		}
-		out = append(out, placedCell{x: x, w: w, cell: c, lines: Wrap(c.Text, tl.size, w-2*cellPad)})
+		out = append(out, placedCell{x: x, w: w, cell: c, lines: tl.d.wrap(c.Text, tl.size, w-2*cellPad)})
 		x += w
 		col += span
 	}
@@ -379,6 +403,9 @@ func glyphless(r rune) bool { return r > 0xffff && (r < 0x20000 || r > 0x3ffff) 
 
 // show is the text-showing operators for one line.
 func (d *Doc) show(s string) string {
+	if d.font != nil {
+		return d.showEmbedded(s)
+	}
 	var b strings.Builder
 	start := 0
 	flush := func(end int) {
@@ -394,6 +421,35 @@ func (d *Doc) show(s string) string {
 		}
 	}
 	flush(len(s))
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+// showEmbedded sets s in the embedded font: each character is its glyph
+// id (Identity-H, two bytes). A character the font lacks is drawn as 〓
+// with the real character as ActualText, as for STSong-Light.
+func (d *Doc) showEmbedded(s string) string {
+	var b, run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			fmt.Fprintf(&b, "<%s> Tj ", run.String())
+			run.Reset()
+		}
+	}
+	for _, r := range s {
+		g := d.font.glyph(r)
+		if g == 0 || glyphless(r) {
+			flush()
+			sg := d.standInGlyph()
+			d.uni[sg] = standIn
+			fmt.Fprintf(&b, "/Span << /ActualText <FEFF%s> >> BDC <%04X> Tj EMC ", utf16Hex(r), sg)
+			continue
+		}
+		if _, ok := d.uni[g]; !ok {
+			d.uni[g] = r
+		}
+		fmt.Fprintf(&run, "%04X", g)
+	}
+	flush()
 	return strings.TrimSuffix(b.String(), " ")
 }
 
@@ -497,7 +553,7 @@ func (d *Doc) Bytes() []byte {
 	}
 	for i, p := range d.pages {
 		s := label(i+1, total)
-		d.textOn(p, (PageWidth-Width(s, 8))/2, marginFoot/2, s, Style{Size: 8, Color: Grey})
+		d.textOn(p, (PageWidth-widthWith(d.rw, s, 8))/2, marginFoot/2, s, Style{Size: 8, Color: Grey})
 	}
 
 	const (
@@ -508,8 +564,13 @@ func (d *Doc) Bytes() []byte {
 		descObj
 		toUniObj
 		infoObj
-		firstPage
+		fontFileObj // embedded font only: the subset
+		cidMapObj   // embedded font only: CIDToGIDMap
 	)
+	firstPage := infoObj + 1
+	if d.font != nil {
+		firstPage = cidMapObj + 1
+	}
 	objs := make([][]byte, firstPage-1+2*total)
 	set := func(n int, body string) { objs[n-1] = []byte(body) }
 	kids := make([]string, total)
@@ -518,15 +579,19 @@ func (d *Doc) Bytes() []byte {
 	}
 	set(catalog, "<< /Type /Catalog /Pages 2 0 R >>")
 	set(pagesObj, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), total))
-	set(fontObj, fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UTF16-H "+
-		"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", cidObj, toUniObj))
-	set(cidObj, fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "+
-		"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor %d 0 R "+
-		"/DW %d /W [1 95 %d] >>", descObj, fullWidth, halfWidth))
-	set(descObj, "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "+
-		"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
-	objs[toUniObj-1] = stream(d.toUnicode(), nil)
 	z, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level: no error
+	if d.font != nil {
+		d.embedFont(set, objs, z, fontObj, cidObj, descObj, toUniObj, fontFileObj, cidMapObj)
+	} else {
+		set(fontObj, fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UTF16-H "+
+			"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", cidObj, toUniObj))
+		set(cidObj, fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "+
+			"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor %d 0 R "+
+			"/DW %d /W [1 95 %d] >>", descObj, fullWidth, halfWidth))
+		set(descObj, "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "+
+			"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
+		objs[toUniObj-1] = stream(d.toUnicode(), nil)
+	}
 	date := pdfDate(d.info.Created)
 	info := "<< /Producer (Suifang)"
 	for _, kv := range [][2]string{{"Title", d.info.Title}, {"Subject", d.info.Subject}, {"Author", d.info.Author}, {"Creator", d.info.Creator}} {
@@ -568,7 +633,10 @@ func (d *Doc) Bytes() []byte {
 
 // stream is a stream object body, deflated when z is given. One
 // compressor serves every page: each costs about a megabyte to set up.
-func stream(data []byte, z *zlib.Writer) []byte {
+func stream(data []byte, z *zlib.Writer) []byte { return streamWith(data, z, "") }
+
+// streamWith is stream with extra dictionary entries.
+func streamWith(data []byte, z *zlib.Writer, extra string) []byte {
 	var b bytes.Buffer
 	filter := ""
 	if z != nil {
@@ -578,7 +646,7 @@ func stream(data []byte, z *zlib.Writer) []byte {
 		z.Close()
 		data, filter = out.Bytes(), " /Filter /FlateDecode"
 	}
-	fmt.Fprintf(&b, "<< /Length %d%s >>\nstream\n", len(data), filter)
+	fmt.Fprintf(&b, "<< /Length %d%s%s >>\nstream\n", len(data), filter, extra)
 	b.Write(data)
 	b.WriteString("\nendstream")
 	return b.Bytes()

@@ -22,11 +22,14 @@ func runeWidth(r rune) int {
 	return fullWidth
 }
 
-// Width is the advance of s set at size points.
-func Width(s string, size float64) float64 {
+// Width is the advance of s set at size points in STSong-Light.
+func Width(s string, size float64) float64 { return widthWith(runeWidth, s, size) }
+
+// widthWith is the advance of s under the rune widths rw.
+func widthWith(rw func(rune) int, s string, size float64) float64 {
 	n := 0
 	for _, r := range s {
-		n += runeWidth(r)
+		n += rw(r)
 	}
 	return float64(n) * size / 1000
 }
@@ -70,10 +73,13 @@ const closing = "，。、；：？！）》」』】〉”’,.;:?!)]}%·…"
 // the end of that line (they draw nothing), so joining the lines of one
 // paragraph gives back the cleaned paragraph exactly: every character is
 // placed once. Only a single character wider than width can overflow.
-func Wrap(s string, size, width float64) []string {
+func Wrap(s string, size, width float64) []string { return wrapWith(runeWidth, s, size, width) }
+
+// wrapWith is Wrap under the rune widths rw (an embedded font's).
+func wrapWith(rw func(rune) int, s string, size, width float64) []string {
 	var out []string
 	for _, para := range strings.Split(Clean(s), "\n") {
-		out = append(out, wrapLine(para, size, width)...)
+		out = append(out, wrapLine(rw, para, size, width)...)
 	}
 	return out
 }
@@ -85,7 +91,7 @@ type token struct {
 	w    int
 }
 
-func tokens(s string) []token {
+func tokens(rw func(rune) int, s string) []token {
 	var ts []token
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -94,17 +100,21 @@ func tokens(s string) []token {
 			for j < len(s) && s[j] > 0x20 && s[j] <= 0x7e {
 				j++
 			}
-			ts = append(ts, token{s[i:j], (j - i) * halfWidth})
+			w := 0
+			for _, c := range s[i:j] {
+				w += rw(c)
+			}
+			ts = append(ts, token{s[i:j], w})
 			i = j
 			continue
 		}
-		ts = append(ts, token{s[i : i+n], runeWidth(r)})
+		ts = append(ts, token{s[i : i+n], rw(r)})
 		i += n
 	}
 	return ts
 }
 
-func wrapLine(s string, size, width float64) []string {
+func wrapLine(rw func(rune) int, s string, size, width float64) []string {
 	limit := int(width * 1000 / size) // in thousandths of the size
 	if limit < fullWidth {
 		limit = fullWidth // at least one character a line
@@ -120,7 +130,7 @@ func wrapLine(s string, size, width float64) []string {
 		lines = append(lines, b.String())
 		cur, w = cur[:0], 0
 	}
-	for _, t := range tokens(s) {
+	for _, t := range tokens(rw, s) {
 		if t.text == " " || w+t.w <= limit {
 			cur, w = append(cur, t), w+t.w
 			continue
@@ -130,7 +140,7 @@ func wrapLine(s string, size, width float64) []string {
 			// with closing punctuation.
 			var carry *token
 			if strings.Contains(closing, t.text) && len(cur) > 1 {
-				if last := cur[len(cur)-1]; last.text != " " && utf8.RuneCountInString(last.text) == 1 && last.w == fullWidth {
+				if last := cur[len(cur)-1]; last.text != " " && utf8.RuneCountInString(last.text) == 1 && last.text[0] >= utf8.RuneSelf {
 					carry = &last
 					cur = cur[:len(cur)-1]
 				}
@@ -146,11 +156,11 @@ func wrapLine(s string, size, width float64) []string {
 		}
 		// A word longer than the line: break it by character.
 		for _, r := range t.text {
-			rw := runeWidth(r)
-			if w+rw > limit && len(cur) > 0 {
+			cw := rw(r)
+			if w+cw > limit && len(cur) > 0 {
 				flush()
 			}
-			cur, w = append(cur, token{string(r), rw}), w+rw
+			cur, w = append(cur, token{string(r), cw}), w+cw
 		}
 	}
 	flush()

@@ -1,16 +1,21 @@
 package survey
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/xuri/excelize/v2"
+
+	"suifang/internal/workbook"
 )
 
 // ResultsXLSX writes results as an Excel workbook: an overview, the items
 // with their answer counts, and the free-text answers. Patients appear
-// only as response numbers.
-func ResultsXLSX(r *Results, deptName string) ([]byte, error) {
+// only as response numbers. channel names a channel code as the results
+// page does (the web adapter passes its catalog); nil keeps the code.
+func ResultsXLSX(r *Results, deptName string, channel func(code string) string) ([]byte, error) {
+	if channel == nil {
+		channel = func(c string) string { return c }
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	const over, items, texts = "概览", "题目", "意见"
@@ -62,7 +67,7 @@ func ResultsXLSX(r *Results, deptName string) ([]byte, error) {
 	f.SetCellStyle(over, fmt.Sprintf("A%d", row), fmt.Sprintf("D%d", row), bold)
 	row++
 	for _, c := range r.Channels {
-		put(over, row, c.Channel, c.Invited, c.Answered, rate(c.Rate()))
+		put(over, row, channel(c.Channel), c.Invited, c.Answered, rate(c.Rate()))
 		f.SetCellStyle(over, fmt.Sprintf("D%d", row), fmt.Sprintf("D%d", row), pctStyle)
 		row++
 	}
@@ -95,11 +100,11 @@ func ResultsXLSX(r *Results, deptName string) ([]byte, error) {
 	}
 	f.SetColWidth(texts, "B", "B", 18)
 	f.SetColWidth(texts, "C", "D", 48)
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	data, err := workbook.Bytes(f)
+	if err != nil {
 		return nil, fmt.Errorf("survey: write workbook: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 func orDash(s string) string {

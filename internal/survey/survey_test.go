@@ -567,7 +567,7 @@ func TestSurveyInviteAndRespond(t *testing.T) {
 		if len(rs.Texts) != 2 {
 			t.Fatalf("texts %+v", rs.Texts)
 		}
-		xlsx, err := survey.ResultsXLSX(rs, "")
+		xlsx, err := survey.ResultsXLSX(rs, "", nil)
 		if err != nil || !bytes.HasPrefix(xlsx, []byte("PK")) {
 			t.Fatalf("xlsx: %v", err)
 		}

@@ -107,6 +107,14 @@ func clockColour(c string) pdf.Color {
 	return pdf.Grey
 }
 
+// stateColour greys a milestone that was never needed.
+func stateColour(k clockRow) pdf.Color {
+	if k.State == "cpr.skipped" {
+		return pdf.Grey
+	}
+	return clockColour(k.Colour)
+}
+
 // sheetPDF lays out the 医疗投诉及纠纷处理表.
 func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, atts []sheetAttachment, printed time.Time) *pdf.Doc {
 	lang, c := q.Lang, d.C
@@ -124,7 +132,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	}
 	doc := pdf.New(pdf.Info{Title: title + " " + c.Number, Subject: hospital, Author: author, Creator: "Suifang",
 		Created: printed, Header: strings.TrimLeft(hospital+" · "+title+" · "+c.Number, " ·"),
-		PageLabel: func(n, total int) string { return t("cpp.page", n, total) }})
+		PageLabel: func(n, total int) string { return t("cpp.page", n, total) }, Font: s.PDFFont})
 
 	if hospital != "" {
 		doc.Para(hospital, pdf.Style{Size: 13, Bold: true, Align: pdf.Center})
@@ -133,6 +141,8 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	doc.Para(fmt.Sprintf("%s %s    %s %s    %s %s", t("cps.number"), c.Number, t("cp.tracking"), c.TrackingCode, t("cps.printed"), dt(printed)),
 		pdf.Style{Size: 9, Align: pdf.Center})
 	doc.Rule()
+
+	detail := func(e complaintEventRow) string { return e.Text }
 
 	// The events, by step, for the sections that quote them.
 	byAction := map[string][]complaintEventRow{}
@@ -143,10 +153,11 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 		var lines []string
 		for _, a := range actions {
 			for _, e := range byAction[a] {
-				if strings.TrimSpace(e.Detail) == "" {
+				text := detail(e)
+				if text == "" {
 					continue
 				}
-				lines = append(lines, fmt.Sprintf("%s %s（%s）：%s", dt(e.At), e.Label, e.Who, e.Detail))
+				lines = append(lines, fmt.Sprintf("%s %s（%s）：%s", dt(e.At), e.Label, e.Who, text))
 			}
 		}
 		return orDash(strings.Join(lines, "\n"))
@@ -214,7 +225,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	var clocks [][]pdf.Cell
 	for _, k := range d.Clocks {
 		clocks = append(clocks, []pdf.Cell{{Text: k.Label}, {Text: orDash(k.Deadline)}, {Text: orDash(k.MetAt)},
-			{Text: s.label(lang, "cp.colour.", k.Colour), Color: clockColour(k.Colour)}})
+			{Text: t(k.State), Color: stateColour(k)}})
 	}
 	doc.Table(pdf.Table{Widths: []float64{2, 2, 2, 1.2},
 		Header: []pdf.Cell{{Text: t("cp.milestone")}, {Text: t("cp.deadline")}, {Text: t("cp.met_at")}, {Text: t("cp.clock")}}, Rows: clocks})
@@ -223,7 +234,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 	var approvals [][]pdf.Cell
 	for _, e := range d.Events {
 		if e.Action == complaint.ActApprove || e.Action == complaint.ActReturn {
-			approvals = append(approvals, []pdf.Cell{{Text: e.Label}, {Text: e.Who}, {Text: dt(e.At)}, {Text: orDash(e.Detail)}})
+			approvals = append(approvals, []pdf.Cell{{Text: e.Label}, {Text: e.Who}, {Text: dt(e.At)}, {Text: orDash(detail(e))}})
 		}
 	}
 	if len(approvals) == 0 {
@@ -268,7 +279,7 @@ func (s *Server) sheetPDF(ctx context.Context, q *req, d *complaintPageData, att
 		if len(hash) > 12 {
 			hash = hash[:12]
 		}
-		hist = append(hist, []pdf.Cell{{Text: dt(e.At)}, {Text: step}, {Text: e.Who}, {Text: orDash(e.Detail)}, {Text: hash, Color: pdf.Grey}})
+		hist = append(hist, []pdf.Cell{{Text: dt(e.At)}, {Text: step}, {Text: e.Who}, {Text: orDash(detail(e))}, {Text: hash, Color: pdf.Grey}})
 	}
 	doc.Table(pdf.Table{Widths: []float64{1.5, 1.6, 1.1, 3.3, 1.3}, Size: 8.5,
 		Header: []pdf.Cell{{Text: t("cps.when")}, {Text: t("cps.step")}, {Text: t("cps.who")}, {Text: t("cps.note")}, {Text: t("cpp.hash")}},

@@ -15,6 +15,7 @@ import (
 
 	"suifang/internal/audit"
 	"suifang/internal/complaint"
+	"suifang/internal/pdf"
 )
 
 // pdfTool finds a poppler tool; under CI (.ci/run installs poppler-utils)
@@ -102,8 +103,14 @@ func TestComplaintSheetPDF(t *testing.T) {
 	page := "/complaints/" + itoa(id)
 	pdfURL := page + "/sheet.pdf"
 	qc := e.login("quality", adminPW)
-	want(t, qc.get(page), http.StatusOK, `href="`+pdfURL+`"`, "导出 PDF")
-	want(t, qc.get(page+"/sheet"), http.StatusOK, `href="`+pdfURL+`"`)
+	// The rectification it never needed is 无需办理 on the page and the
+	// printable sheet too, not 已完成.
+	// The history reads as words there too.
+	for _, p := range []string{page, page + "/sheet"} {
+		r := qc.get(p)
+		want(t, r, http.StatusOK, `href="`+pdfURL+`"`, "无需办理", "投诉途径：医院网站", "反馈方式：电话")
+		wantNot(t, r, "channel=", "owner=", "how=", "idempotency_key")
+	}
 
 	resp, data := qc.fetch(pdfURL)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" ||
@@ -150,8 +157,60 @@ func TestComplaintSheetPDF(t *testing.T) {
 			t.Errorf("the PDF's text lacks %q", s)
 		}
 	}
+	// Event details in words: labels and names, never the stored keys
+	// and ids; the rectification the complaint never needed is not done.
+	for _, s := range []string{"投诉途径：医院网站", "责任科室：心血管内科", "负责人：质控王", "反馈方式：电话", "投诉人满意度：满意",
+		"调查组：质控王（行政）", "质控王；期限：2026-10-16", "处理方案：向家属解释并致歉"} {
+		if !strings.Contains(strings.Join(strings.Fields(text), ""), s) { // table cells wrap
+			t.Errorf("the PDF's text lacks %q", s)
+		}
+	}
+	for _, s := range []string{"channel=", "owner=", "category=", "department=", "idempotency_key", "member=", "task=", "how=", "grade="} {
+		if strings.Contains(text, s) {
+			t.Errorf("the PDF shows the raw key %q", s)
+		}
+	}
+	if m := regexp.MustCompile(`整改完成 \S+ — (\S+)`).FindStringSubmatch(text); m == nil || m[1] != "无需办理" {
+		t.Errorf("rectification milestone shown as %v, want 无需办理 as the report counts it", m)
+	}
 	if strings.Contains(text, "13900001234") {
 		t.Error("the full contact is on the sheet; it must be masked")
+	}
+
+	// With the CJK font embedded, the sheet needs no font on the reader's
+	// side: under an empty fontconfig the text still comes back whole,
+	// dates and the case number without odd spaces.
+	if path := pdf.FindFont(""); path != "" {
+		font, err := pdf.LoadFont(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.web.PDFFont = font
+		_, emb := qc.fetch(pdfURL)
+		e.web.PDFFont = nil
+		if !bytes.Contains(emb, []byte("/FontFile2")) || bytes.Contains(emb, []byte("STSong-Light")) || len(emb) > 300<<10 {
+			t.Fatalf("embedded sheet: %d bytes, FontFile2 %v", len(emb), bytes.Contains(emb, []byte("/FontFile2")))
+		}
+		t.Logf("sheet with embedded font subset: %d KB (without: %d KB)", len(emb)>>10, len(data)>>10)
+		embFile := filepath.Join(dir, "embedded.pdf")
+		os.WriteFile(embFile, emb, 0o600)
+		conf := filepath.Join(dir, "fonts.conf")
+		os.WriteFile(conf, []byte(`<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><cachedir>`+dir+`/fc</cachedir></fontconfig>`), 0o600)
+		cmd := exec.Command(pdfTool(t, "pdftotext"), "-enc", "UTF-8", embFile, "-")
+		cmd.Env = append(os.Environ(), "FONTCONFIG_FILE="+conf)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		for _, s := range []string{number, "2026-10-13 10:00", "医疗投诉及纠纷处理表", "投诉途径：医院网站", "无需办理"} {
+			if !strings.Contains(string(out), s) {
+				t.Errorf("embedded sheet's text lacks %q", s)
+			}
+		}
+		if art := os.Getenv("SUIFANG_ARTIFACTS"); art != "" {
+			os.MkdirAll(filepath.Join(art, "screenshots"), 0o755)
+			os.WriteFile(filepath.Join(art, "screenshots", "complaint-sheet-embedded.pdf"), emb, 0o644)
+		}
 	}
 
 	// Page 1 as an image, for a look.

@@ -38,6 +38,7 @@ type cpEnv struct {
 	clk *clock.Fake
 	sv  *core.Services
 	db  *store.DB
+	web *Server
 }
 
 func newComplaintEnv(t *testing.T) *cpEnv {
@@ -80,6 +81,7 @@ func newComplaintEnv(t *testing.T) *cpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.web = s
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

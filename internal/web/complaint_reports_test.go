@@ -61,6 +61,12 @@ func TestComplaintReportPages(t *testing.T) {
 		!strings.HasPrefix(body, "PK") || !strings.Contains(resp.Header.Get("Content-Disposition"), "complaints-H1-2026-Q4.xlsx") {
 		t.Errorf("workbook: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 	}
+	// It stands as of the page's moment in the hospital's zone (02:30 UTC
+	// is 10:30 in Beijing), and every sheet declares its real range.
+	rows := xlsxSheets(t, []byte(body))
+	if !hasRow(rows["概览"], "统计时点", "2026-10-13 10:30") {
+		t.Errorf("workbook as-of not in China time: %v", rows["概览"])
+	}
 	// English speaks English, categories included.
 	u, _ := url.Parse(e.srv.URL)
 	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "en", Path: "/"}})

@@ -117,7 +117,7 @@ func TestComplaintTeamPages(t *testing.T) {
 	r = qc.post(page+"/draft_plan", url.Values{"plan": {"解释并致歉"}})
 	want(t, r, http.StatusUnprocessableEntity, "调查任务尚未全部完成", `name="confirm_open_tasks" value="1" id="confirm_open_tasks" aria-invalid="true"`, "解释并致歉")
 	r = qc.post(page+"/draft_plan", url.Values{"plan": {"解释并致歉"}, "confirm_open_tasks": {"1"}})
-	want(t, r, http.StatusOK, "方案待审批", "open_tasks=1 confirmed")
+	want(t, r, http.StatusOK, "方案待审批", "尚有 1 项调查任务未完成，已确认起草方案")
 
 	// The handling sheet lists the team, the interview and the attachments.
 	want(t, qc.get(page+"/sheet"), http.StatusOK, "调查组及任务", "骨科护士", "调取当晚呼叫铃记录", "23:10 响铃", "访谈记录", "李护士",

@@ -261,6 +261,8 @@ type complaintEventRow struct {
 	*complaint.Event
 	Who   string
 	Label string
+	// Text is the stored detail in the reader's words (eventDetail).
+	Text string
 }
 
 type clockRow struct {
@@ -268,6 +270,10 @@ type clockRow struct {
 	Label    string
 	Deadline string
 	MetAt    string
+	// State is the catalog key of the clock's state. A milestone an
+	// archived complaint never reached (no rectification) is "not needed",
+	// as the report counts it, not 已完成.
+	State string
 }
 
 type complaintPageData struct {
@@ -323,9 +329,11 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 		d.Flow = append(d.Flow, flowStep{Status: st, Done: reached, Now: now})
 	}
 	for _, c := range v.Clocks {
-		row := clockRow{Clock: c, Label: s.cat.T(q.Lang, "cp.m."+c.Milestone), Deadline: deadlineText(&c, pol.Loc)}
+		row := clockRow{Clock: c, Label: s.cat.T(q.Lang, "cp.m."+c.Milestone), Deadline: deadlineText(&c, pol.Loc), State: "cp.colour." + c.Colour}
 		if !c.MetAt.IsZero() {
 			row.MetAt = c.MetAt.In(pol.Loc).Format("2006-01-02 15:04")
+		} else if c.Colour == complaint.Met {
+			row.State = "cpr.skipped"
 		}
 		d.Clocks = append(d.Clocks, row)
 	}
@@ -363,8 +371,18 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 	}
 	d.Abnormal = s.abnormalLinksOf(r, q, abnormal.FromComplaint, id)
 	names := s.staff(ctx, q.P)
+	dn := detailNames{user: names.name, cat: func(code string) string { return d.Cats.Name(q.Lang, code) },
+		dept: func(id int64) string {
+			for _, x := range all {
+				if x.ID == id {
+					return x.Name
+				}
+			}
+			return "#" + strconv.FormatInt(id, 10)
+		}}
 	for _, e := range evs {
-		d.Events = append(d.Events, complaintEventRow{Event: e, Who: names.who(q.Lang, e.UserID, e.Actor), Label: s.cat.T(q.Lang, "cp.ev."+e.Action)})
+		d.Events = append(d.Events, complaintEventRow{Event: e, Who: names.who(q.Lang, e.UserID, e.Actor), Label: s.cat.T(q.Lang, "cp.ev."+e.Action),
+			Text: s.eventDetail(q.Lang, dn, e.Detail)})
 	}
 	if v.Status == complaint.Merged {
 		d.Flow = nil // a merged duplicate left the flow; its primary carries on

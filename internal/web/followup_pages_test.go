@@ -158,11 +158,20 @@ func TestFollowupPages(t *testing.T) {
 
 	t.Run("imports page", func(t *testing.T) {
 		r := admin.get("/imports")
-		want(t, r, 200, "上传出院患者文件", "下载导入模板", "discharges.csv", "病案号", "住院流水号", `enctype="multipart/form-data"`)
+		want(t, r, 200, "上传出院患者文件", "下载 CSV 模板", "下载 Excel 模板（推荐）", `href="/imports/template.xlsx"`, "1.10105195803121E",
+			"discharges.csv", "病案号", "住院流水号", `enctype="multipart/form-data"`)
 		resp, body := admin.raw("/imports/template.csv")
 		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") ||
 			!strings.HasPrefix(body, "\uFEFF病案号") {
 			t.Errorf("template: %d %q %.40q", resp.StatusCode, resp.Header.Get("Content-Disposition"), body)
+		}
+		// The workbook template, its sheets declaring their range.
+		resp, body = admin.raw("/imports/template.xlsx")
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "discharges-template.xlsx") {
+			t.Fatalf("xlsx template: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+		}
+		if rows := xlsxSheets(t, []byte(body))["出院患者"]; len(rows) != 3 || rows[1][2] != "110105195803121232" {
+			t.Errorf("xlsx template rows %v", rows)
 		}
 	})
 

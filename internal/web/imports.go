@@ -95,6 +95,19 @@ func (s *Server) importTemplate(w http.ResponseWriter, r *http.Request, q *req) 
 	return err
 }
 
+// importTemplateXLSX is the template as a workbook whose identifier
+// columns are text, so a spreadsheet program keeps their digits.
+func (s *Server) importTemplateXLSX(w http.ResponseWriter, r *http.Request, q *req) error {
+	data, err := intake.XLSXTemplate()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="discharges-template.xlsx"; filename*=UTF-8''%E5%87%BA%E9%99%A2%E6%82%A3%E8%80%85%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx`)
+	_, err = w.Write(data)
+	return err
+}
+
 // importRun streams the upload into the importer: the form's fields come
 // before the file (the form puts the file last), so a large file is read
 // once, straight from the request, and never spooled whole.

@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /imports", s.private(s.importsPage))
 	m.HandleFunc("POST /imports", s.private(s.importRun))
 	m.HandleFunc("GET /imports/template.csv", s.private(s.importTemplate))
+	m.HandleFunc("GET /imports/template.xlsx", s.private(s.importTemplateXLSX))
 	m.HandleFunc("GET /imports/{id}", s.private(s.importReport))
 	m.HandleFunc("GET /imports/{id}/rejects.csv", s.private(s.importRejects))
 	m.HandleFunc("GET /admin/rules", s.private(s.rulesPage))

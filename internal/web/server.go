@@ -33,6 +33,7 @@ import (
 	"suifang/internal/notify"
 	"suifang/internal/org"
 	"suifang/internal/patient"
+	"suifang/internal/pdf"
 	"suifang/internal/survey"
 )
 
@@ -59,6 +60,8 @@ type Deps struct {
 	Survey     *survey.Service
 	// SecureCookies marks cookies Secure; on by default behind HTTPS.
 	SecureCookies bool
+	// PDFFont is embedded in PDF documents; nil: non-embedded STSong-Light.
+	PDFFont *pdf.Font
 }
 
 // Server renders the staff UI.

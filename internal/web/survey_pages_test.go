@@ -367,6 +367,16 @@ func TestSurveyStaffPages(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.HasPrefix(x.Bytes(), []byte("PK")) || !strings.Contains(resp.Header.Get("Content-Disposition"), ".xlsx") {
 		t.Fatalf("xlsx: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
 	}
+	// Channels by the page's names, not their codes.
+	over := xlsxSheets(t, x.Bytes())["概览"]
+	if !hasRow(over, "短信", "2", "1") {
+		t.Errorf("channel row not named 短信: %v", over)
+	}
+	for _, r := range over {
+		if len(r) > 0 && (r[0] == "sms" || r[0] == "wechat") {
+			t.Errorf("raw channel code in the workbook: %v", r)
+		}
+	}
 	r = admin.post(fmt.Sprintf("/surveys/%d/remind", qid), url.Values{"dept": {fmt.Sprint(e.dept)}, "month": {"2026-09"}})
 	want(t, r, http.StatusOK, "已向 1 位未答患者发送提醒。")
 	// Detail page with its versions.

@@ -666,7 +666,7 @@ func (s *Server) surveyResultsXLSX(w http.ResponseWriter, r *http.Request, q *re
 			dept = d.Name
 		}
 	}
-	data, err := survey.ResultsXLSX(res, dept)
+	data, err := survey.ResultsXLSX(res, dept, func(c string) string { return s.cat.T(q.Lang, "fu.ch."+c) })
 	if err != nil {
 		return err
 	}
