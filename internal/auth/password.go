@@ -3,8 +3,8 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -80,7 +80,9 @@ type PasswordRules struct {
 
 // DefaultPasswordRules: at least 8 characters from at least 3 classes, not
 // one of the last 5.
-func DefaultPasswordRules() PasswordRules { return PasswordRules{MinLength: 8, MinClasses: 3, History: 5} }
+func DefaultPasswordRules() PasswordRules {
+	return PasswordRules{MinLength: 8, MinClasses: 3, History: 5}
+}
 
 // Check returns an Invalid error naming the field "password" when pw breaks
 // the rules. username may not appear in the password.
