@@ -214,7 +214,9 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not-a-real-password", s.pol.Hash) })
 		hash = s.dummyHash
 	}
-	ok, err := s.checkPassword(ctx, hash, password)
+	// A login from where this account last logged in may use the reserved
+	// hashing slot, so a flood from elsewhere cannot starve it.
+	ok, err := s.checkPassword(ctx, u.ID != 0 && u.knownAddress(ip), hash, password)
 	if err != nil {
 		s.addrs.Refund(ip) // not an attempt: nothing was checked
 		if errs.Is(err, errs.TooMany) {
@@ -436,7 +438,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *access.Principal, token
 	if err != nil {
 		return err
 	}
-	ok, err := s.checkPassword(ctx, hash, oldPW)
+	ok, err := s.checkPassword(ctx, true, hash, oldPW)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,14 @@ import (
 // bogus logins takes the server's memory and starves real logins. A caller
 // that gets no slot within the wait, or finds the queue full, is refused
 // with TooMany instead of queueing for ever.
+//
+// With two slots or more, one is kept for priority callers: a login from
+// an address the account last logged in from, and password work by
+// someone already logged in. A flood from elsewhere then slows itself
+// but cannot keep the nurse at her usual workstation out.
 type Gate struct {
-	slots    chan struct{}
+	slots    chan struct{} // any caller
+	reserved chan struct{} // priority callers only (nil with one slot)
 	wait     time.Duration
 	maxQueue int
 	// after is time.After; tests pass a channel they fire themselves.
@@ -39,12 +45,18 @@ type GateStats struct {
 // hash on a small server.
 var errBusy = errs.Throttled("login_busy", "the server is busy checking passwords; try again in a moment", 2*time.Second)
 
-// NewGate returns a gate with n slots (at least 1). A caller waits at most
-// wait for a slot, and at most maxQueue callers wait at once.
+// NewGate returns a gate with n slots in all (at least 1), one of them
+// reserved for priority callers when n ≥ 2. A caller waits at most wait
+// for a slot, and at most maxQueue callers wait at once.
 func NewGate(n int, wait time.Duration, maxQueue int) *Gate {
 	n = max(n, 1)
-	return &Gate{slots: make(chan struct{}, n), wait: wait, maxQueue: max(maxQueue, 0), after: time.After,
-		stats: GateStats{Slots: n}}
+	g := &Gate{wait: wait, maxQueue: max(maxQueue, 0), after: time.After, stats: GateStats{Slots: n}}
+	if n >= 2 {
+		g.slots, g.reserved = make(chan struct{}, n-1), make(chan struct{}, 1)
+	} else {
+		g.slots = make(chan struct{}, 1)
+	}
+	return g
 }
 
 // HashSlots sizes the gate from a memory budget: as many hashes as fit in
@@ -65,8 +77,15 @@ func DefaultHashSlots(budget int64, memKiB uint32) int {
 
 // Run calls f holding a slot, or returns a TooMany error when none frees up
 // in time, or ctx's error when the caller gives up first.
-func (g *Gate) Run(ctx context.Context, f func()) error {
-	if err := g.acquire(ctx); err != nil {
+func (g *Gate) Run(ctx context.Context, f func()) error { return g.run(ctx, false, f) }
+
+// RunPriority is Run for a priority caller, which may also take the
+// reserved slot.
+func (g *Gate) RunPriority(ctx context.Context, f func()) error { return g.run(ctx, true, f) }
+
+func (g *Gate) run(ctx context.Context, prio bool, f func()) error {
+	release, err := g.acquire(ctx, prio)
+	if err != nil {
 		return err
 	}
 	g.mu.Lock()
@@ -78,23 +97,32 @@ func (g *Gate) Run(ctx context.Context, f func()) error {
 		g.running--
 		g.stats.Done++
 		g.mu.Unlock()
-		<-g.slots
+		release()
 	}()
 	f()
 	return nil
 }
 
-func (g *Gate) acquire(ctx context.Context) error {
+// acquire takes a slot and returns what gives it back. The reserved
+// channel is nil for ordinary callers, and a nil channel never receives.
+func (g *Gate) acquire(ctx context.Context, prio bool) (func(), error) {
+	var reserved chan struct{}
+	if prio {
+		reserved = g.reserved
+	}
+	free := func(c chan struct{}) func() { return func() { <-c } }
 	select {
 	case g.slots <- struct{}{}:
-		return nil
+		return free(g.slots), nil
+	case reserved <- struct{}{}:
+		return free(reserved), nil
 	default:
 	}
 	g.mu.Lock()
 	if g.wait <= 0 || g.queued >= g.maxQueue {
 		g.stats.Refused++
 		g.mu.Unlock()
-		return errBusy
+		return nil, errBusy
 	}
 	g.queued++
 	g.mu.Unlock()
@@ -106,14 +134,16 @@ func (g *Gate) acquire(ctx context.Context) error {
 	timeout := g.after(g.wait)
 	select {
 	case g.slots <- struct{}{}:
-		return nil
+		return free(g.slots), nil
+	case reserved <- struct{}{}:
+		return free(reserved), nil
 	case <-timeout:
 		g.mu.Lock()
 		g.stats.Refused++
 		g.mu.Unlock()
-		return errBusy
+		return nil, errBusy
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 

@@ -122,18 +122,20 @@ func (r PasswordRules) Check(pw, username string) error {
 	return nil
 }
 
-// checkPassword is CheckPassword through the hashing gate.
-func (s *Service) checkPassword(ctx context.Context, hash, pw string) (bool, error) {
+// checkPassword is CheckPassword through the hashing gate; prio marks a
+// caller who may use the reserved slot (see Gate).
+func (s *Service) checkPassword(ctx context.Context, prio bool, hash, pw string) (bool, error) {
 	var ok bool
-	err := s.gate.Run(ctx, func() { ok = CheckPassword(hash, pw) })
+	err := s.gate.run(ctx, prio, func() { ok = CheckPassword(hash, pw) })
 	return ok, err
 }
 
-// hashPassword is HashPassword through the hashing gate.
+// hashPassword is HashPassword through the hashing gate. Only people
+// already logged in (or the seed and CLI) set passwords, so it has priority.
 func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
 	var h string
 	var herr error
-	if err := s.gate.Run(ctx, func() { h, herr = HashPassword(pw, s.pol.Hash) }); err != nil {
+	if err := s.gate.RunPriority(ctx, func() { h, herr = HashPassword(pw, s.pol.Hash) }); err != nil {
 		return "", err
 	}
 	return h, herr
@@ -170,7 +172,7 @@ func (s *Service) checkHistory(ctx context.Context, uid int64, current, pw strin
 		return fmt.Errorf("auth: read password history: %w", err)
 	}
 	for _, h := range hashes {
-		same, err := s.checkPassword(ctx, h, pw)
+		same, err := s.checkPassword(ctx, true, h, pw)
 		if err != nil {
 			return err
 		}

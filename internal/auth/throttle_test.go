@@ -160,3 +160,32 @@ func TestHashSlots(t *testing.T) {
 		}
 	}
 }
+
+// With the open hashing slots taken by a flood, a login from the address
+// the account last logged in from still gets the reserved slot; the same
+// password from a new address waits its turn like everyone else.
+func TestKnownAddressKeepsAReservedSlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := throttleEnv(t, db, 2, 0) // one open slot, one reserved; no waiting
+		e.user(t, "jiang.hua", []access.Role{access.Nurse})
+		const ward = "10.20.3.41"
+		if _, err := e.auth.Login(ctx, "jiang.hua", goodPW, ward, ""); err != nil {
+			t.Fatal(err)
+		}
+		held, release := make(chan struct{}), make(chan struct{})
+		done := make(chan error)
+		go func() { done <- e.auth.Gate().Run(ctx, func() { close(held); <-release }) }()
+		<-held
+		_, err := e.auth.Login(ctx, "jiang.hua", "Wrong-pass1", "172.16.0.9", "")
+		wantErr(t, "flood attempt", err, errs.TooMany, "login_busy")
+		_, err = e.auth.Login(ctx, "jiang.hua", goodPW, "10.20.3.99", "")
+		wantErr(t, "right password from a new address", err, errs.TooMany, "login_busy")
+		if _, err := e.auth.Login(ctx, "jiang.hua", goodPW, ward, ""); err != nil {
+			t.Fatalf("nurse at her workstation while the open slot is taken: %v", err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
