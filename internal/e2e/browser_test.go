@@ -154,6 +154,17 @@ func TestBrowserLockout(t *testing.T) {
 	tb.wantPath("/login")
 	tb.wantText("登录失败：用户名或密码错误")
 	tb.wantNoText("账号已锁定")
+	// The address keeps failing: after ten attempts it is told to wait.
+	for i := 7; i <= 10; i++ {
+		if st := tb.login("nurse", "wrong-Password1"); st != http.StatusUnprocessableEntity {
+			t.Fatalf("attempt %d = %d", i, st)
+		}
+	}
+	if st := tb.login("nurse", "wrong-Password1"); st != http.StatusTooManyRequests {
+		t.Fatalf("11th attempt = %d, want 429", st)
+	}
+	tb.wantText("此地址登录失败次数过多，请 30 秒后再试。")
+	tb.shot("11b-login-throttled.png")
 }
 
 func TestBrowserCreateDepartmentAndUser(t *testing.T) {
