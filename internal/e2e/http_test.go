@@ -33,6 +33,11 @@ func TestOperationalEndpoints(t *testing.T) {
 		if !strings.Contains(r.Body, "suifang_build_info") {
 			t.Fatal("metrics lack build info")
 		}
+		for _, m := range []string{"suifang_login_hash_slots ", "suifang_login_hashes_total ", "suifang_login_hash_refused_total 0"} {
+			if !strings.Contains(r.Body, m) {
+				t.Fatalf("metrics lack %q", m)
+			}
+		}
 	})
 }
 
