@@ -178,7 +178,8 @@ func errThrottled(wait time.Duration) error {
 //
 // Every refusal reads as errBadCredentials except the TooMany ones, which
 // say nothing about the account either. Every attempt is audited except
-// those refused by the address throttle (a flood would fill the log).
+// the TooMany ones, which are only logged: nothing about the account was
+// checked, and a flood would fill the audit log.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (*Session, error) {
 	now := s.now()
 	ip = truncate(ip, 64)
