@@ -198,7 +198,7 @@ func TestUsage(t *testing.T) {
 
 	r = suifang(t, nil, "", "serve", "--help")
 	wantExit(t, r, 0, "serve", "--help")
-	for _, f := range []string{"-addr", "-db", "-demo", "-shutdown-timeout", "-password-min-length"} {
+	for _, f := range []string{"-addr", "-db", "-demo", "-shutdown-timeout", "-password-min-length", "-login-hash-concurrency", "-password-history"} {
 		if !strings.Contains(r.stdout, f) {
 			t.Errorf("serve --help lacks %s:\n%s", f, r.stdout)
 		}
@@ -210,6 +210,12 @@ func TestUsage(t *testing.T) {
 	}
 	wantExit(t, suifang(t, nil, "", "serve", "extra-arg"), exitUsage)
 	wantExit(t, suifang(t, nil, "", "serve", "--password-min-classes", "5"), exitUsage)
+	// The account-wide ceiling cannot be below the per-address lock, and the
+	// hashing budget must hold something.
+	wantExit(t, suifang(t, nil, "", "serve", "--lockout-account-attempts", "3"), exitUsage)
+	wantExit(t, suifang(t, nil, "", "serve", "--login-hash-memory", "0"), exitUsage)
+	wantExit(t, suifang(t, nil, "", "serve", "--login-addr-burst", "0"), exitUsage)
+	wantExit(t, suifang(t, nil, "", "serve", "--password-history", "-1"), exitUsage)
 	wantExit(t, suifang(t, nil, "", "user"), exitUsage)
 	wantExit(t, suifang(t, nil, "", "user", "frob"), exitUsage)
 	wantExit(t, suifang(t, nil, "", "institution", "add", "--db", filepath.Join(t.TempDir(), "x.db"), "ONLYCODE"), exitUsage)
@@ -319,6 +325,12 @@ func TestScriptedSetup(t *testing.T) {
 	wantExit(t, r, exitFail, "user add weak")
 	if !strings.Contains(r.stderr, "password") {
 		t.Errorf("weak password: stderr %q", r.stderr)
+	}
+	// Long and mixed, but the first thing an attacker tries.
+	r = suifang(t, env, "Admin@123\n", "user", "add", "common", "--institution", "H9", "--password-stdin")
+	wantExit(t, r, exitFail, "user add common")
+	if !strings.Contains(r.stderr, "attacker") {
+		t.Errorf("common password: stderr %q", r.stderr)
 	}
 	r = suifang(t, env, "", "user", "add", "nopw", "--institution", "H9", "--password-stdin")
 	wantExit(t, r, exitUsage, "user add nopw (empty stdin)")

@@ -85,8 +85,15 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.IntVar(&cfg.DemoHistoryDays, "demo-history-days", 0, "days of generated discharges and follow-up history the demo holds (0: 90; -1: none)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long in-flight requests may finish at shutdown")
-	fs.IntVar(&cfg.Auth.MaxFailures, "lockout-attempts", def.Auth.MaxFailures, "failed logins before an account locks")
-	fs.DurationVar(&cfg.Auth.LockoutFor, "lockout-duration", def.Auth.LockoutFor, "how long a locked account stays locked")
+	fs.IntVar(&cfg.Auth.MaxFailures, "lockout-attempts", def.Auth.MaxFailures, "failed logins of one account from one address before it locks for that address")
+	fs.IntVar(&cfg.Auth.AccountMaxFailures, "lockout-account-attempts", def.Auth.AccountMaxFailures, "failed logins of one account from all addresses before it locks except where it last logged in")
+	fs.DurationVar(&cfg.Auth.LockoutFor, "lockout-duration", def.Auth.LockoutFor, "how long a lock lasts (and the window failures are counted in)")
+	fs.IntVar(&cfg.Auth.Throttle.AddrBurst, "login-addr-burst", def.Auth.Throttle.AddrBurst, "failed logins one client address may make at once (then 429)")
+	fs.DurationVar(&cfg.Auth.Throttle.AddrEvery, "login-addr-every", def.Auth.Throttle.AddrEvery, "one more failed login per address after each such interval")
+	fs.IntVar(&cfg.Auth.Throttle.HashConcurrency, "login-hash-concurrency", 0, "password hashes (64 MiB each) run at once; 0: min(cores, --login-hash-memory / hash memory)")
+	hashMiB := fs.Int64("login-hash-memory", def.Auth.Throttle.HashMemoryBudget>>20, "memory budget for concurrent password hashing, MiB")
+	fs.DurationVar(&cfg.Auth.Throttle.HashWait, "login-hash-wait", def.Auth.Throttle.HashWait, "longest a login waits for a hashing slot before it is answered 429")
+	fs.IntVar(&cfg.Auth.Password.History, "password-history", def.Auth.Password.History, "a new password may not repeat one of this many previous ones (0: off)")
 	fs.DurationVar(&cfg.Auth.IdleTimeout, "session-idle", def.Auth.IdleTimeout, "idle time after which a session ends")
 	fs.DurationVar(&cfg.Auth.MaxSessionAge, "session-max-age", def.Auth.MaxSessionAge, "longest a session lasts even when active")
 	fs.IntVar(&cfg.Auth.Password.MinLength, "password-min-length", def.Auth.Password.MinLength, "shortest password allowed")
@@ -139,6 +146,12 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	if cfg.Auth.MaxFailures < 1 || cfg.Auth.Password.MinLength < 1 || cfg.Auth.Password.MinClasses < 1 || cfg.Auth.Password.MinClasses > 4 {
 		return usageErr("lockout attempts, password length and classes (1-4) must be positive")
+	}
+	cfg.Auth.Throttle.HashMemoryBudget = *hashMiB << 20
+	th := cfg.Auth.Throttle
+	if cfg.Auth.AccountMaxFailures < cfg.Auth.MaxFailures || th.AddrBurst < 1 || th.AddrEvery <= 0 || th.HashConcurrency < 0 ||
+		*hashMiB < 1 || th.HashWait < 0 || cfg.Auth.Password.History < 0 {
+		return usageErr("login throttle: account attempts must be at least --lockout-attempts, burst, interval and memory positive")
 	}
 	start := time.Now()
 	a, log, err := d.open(ctx, c, cfg)

@@ -46,6 +46,8 @@ func statusOf(k errs.Kind) int {
 		return http.StatusForbidden
 	case errs.Unauthenticated:
 		return http.StatusUnauthorized
+	case errs.TooMany:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -87,6 +89,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			v += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", v)
+	}
+	if e, ok := errs.As(err); ok && e.Kind == errs.TooMany && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", errs.RetryAfterSeconds(e.RetryAfter))
 	}
 	b, mErr := json.Marshal(p)
 	if mErr != nil { // cannot happen: problem holds only strings and ints

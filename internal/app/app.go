@@ -165,6 +165,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now, Notices: a.Notices,
 		Complaints: a.Complaints, Abnormal: a.Abnormal})
 	a.metrics = newMetrics(cfg.Version, db)
+	a.metrics.watchLoginGate(a.Auth.Gate())
 	return a, nil
 }
 

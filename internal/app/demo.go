@@ -125,7 +125,7 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
 			home = group
 		}
 		id, err := a.Auth.CreateUser(ctx, sys, auth.UserInput{Username: l.Username, DisplayName: l.Name, Password: DemoPassword,
-			HomeInstitutionID: home, Roles: []access.Role{l.Role}, Grants: scopes[l.Username], Active: true})
+			HomeInstitutionID: home, Roles: []access.Role{l.Role}, Grants: scopes[l.Username], Active: true, Demo: true})
 		if err != nil {
 			return nil, fmt.Errorf("demo: user %s: %w", l.Username, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"suifang/internal/auth"
 	"suifang/internal/store"
 )
 
@@ -41,6 +42,23 @@ func newMetrics(version string, db *store.DB) *metrics {
 	m.reg.MustRegister(m.requests, m.duration, m.mllp, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchLoginGate exports the password-hashing gate, so an operator sees a
+// login flood being turned away (refused) and whether the slots suffice.
+func (m *metrics) watchLoginGate(g *auth.Gate) {
+	stat := func(f func(auth.GateStats) float64) func() float64 { return func() float64 { return f(g.Stats()) } }
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "suifang_login_hash_slots",
+			Help: "Password hashes (argon2id) this instance runs at once at most."},
+			stat(func(s auth.GateStats) float64 { return float64(s.Slots) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "suifang_login_hashes_total",
+			Help: "Password hashes run (logins, changes, resets, history checks)."},
+			stat(func(s auth.GateStats) float64 { return float64(s.Done) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "suifang_login_hash_refused_total",
+			Help: "Password checks refused busy (no hashing slot in time, or the queue full)."},
+			stat(func(s auth.GateStats) float64 { return float64(s.Refused) })),
+	)
 }
 
 func (m *metrics) handler() http.Handler {

@@ -22,28 +22,56 @@ import (
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/errs"
+	"suifang/internal/ratelimit"
 	"suifang/internal/store"
 )
 
 // Policy holds the security settings; every one is configurable.
 type Policy struct {
-	MaxFailures   int           // failed logins before lockout (5)
-	LockoutFor    time.Duration // how long a lockout lasts (30 min)
-	IdleTimeout   time.Duration // session ends after this long unused (30 min)
-	MaxSessionAge time.Duration // session ends after this long regardless (12 h)
-	Password      PasswordRules
-	Hash          HashParams
+	MaxFailures int           // failed logins of one name from one address before that pair locks (5)
+	LockoutFor  time.Duration // how long a lockout lasts, and the window failures are counted in (30 min)
+	// AccountMaxFailures failures of one account from all addresses
+	// together lock it for every address it has not logged in from
+	// successfully (20): the ceiling against guessing from many addresses.
+	AccountMaxFailures int
+	IdleTimeout        time.Duration // session ends after this long unused (30 min)
+	MaxSessionAge      time.Duration // session ends after this long regardless (12 h)
+	Password           PasswordRules
+	Hash               HashParams
+	Throttle           Throttle
+}
+
+// Throttle bounds what password checking may cost, before and while hashing.
+type Throttle struct {
+	// AddrBurst failed logins from one client address at once, then one
+	// more every AddrEvery (10, 30 s). Kept in this instance's memory.
+	AddrBurst int
+	AddrEvery time.Duration
+	// HashConcurrency is how many argon2id computations run at once; 0
+	// sizes it from HashMemoryBudget (bytes, 256 MiB) and the cores.
+	HashConcurrency  int
+	HashMemoryBudget int64
+	// HashWait is the longest a login waits for a hashing slot before it
+	// is answered "busy, retry" (1 s).
+	HashWait time.Duration
+}
+
+// DefaultThrottle is the throttle of DefaultPolicy.
+func DefaultThrottle() Throttle {
+	return Throttle{AddrBurst: 10, AddrEvery: 30 * time.Second, HashMemoryBudget: 256 << 20, HashWait: time.Second}
 }
 
 // DefaultPolicy is the 等保2.0-minded default.
 func DefaultPolicy() Policy {
 	return Policy{
-		MaxFailures:   5,
-		LockoutFor:    30 * time.Minute,
-		IdleTimeout:   30 * time.Minute,
-		MaxSessionAge: 12 * time.Hour,
-		Password:      DefaultPasswordRules(),
-		Hash:          DefaultHashParams(),
+		MaxFailures:        5,
+		LockoutFor:         30 * time.Minute,
+		AccountMaxFailures: 20,
+		IdleTimeout:        30 * time.Minute,
+		MaxSessionAge:      12 * time.Hour,
+		Password:           DefaultPasswordRules(),
+		Hash:               DefaultHashParams(),
+		Throttle:           DefaultThrottle(),
 	}
 }
 
@@ -54,6 +82,10 @@ type Service struct {
 	now   func() time.Time
 	pol   Policy
 	log   *slog.Logger
+	// gate bounds concurrent argon2id work (logins, password changes);
+	// addrs throttles failed logins per client address before any hashing.
+	gate  *Gate
+	addrs *ratelimit.Limiter
 	// dummyHash keeps a failed login for an unknown user as slow as one for a
 	// known user, so timing does not reveal which user names exist. It is
 	// made on first use: hashing at start would cost every cold start ~60 ms.
@@ -63,8 +95,20 @@ type Service struct {
 
 // New returns the auth service.
 func New(db *store.DB, au *audit.Service, now func() time.Time, pol Policy, log *slog.Logger) (*Service, error) {
-	return &Service{db: db, audit: au, now: now, pol: pol, log: log}, nil
+	th := pol.Throttle
+	slots := th.HashConcurrency
+	if slots <= 0 {
+		slots = DefaultHashSlots(th.HashMemoryBudget, pol.Hash.Memory)
+	}
+	// Eight waiters a slot: enough to absorb a burst of real logins, few
+	// enough that the last waits about HashWait at most.
+	return &Service{db: db, audit: au, now: now, pol: pol, log: log,
+		gate:  NewGate(slots, th.HashWait, 8*slots),
+		addrs: ratelimit.New(now, th.AddrBurst, th.AddrEvery)}, nil
 }
+
+// Gate returns the hashing gate (for metrics and tests).
+func (s *Service) Gate() *Gate { return s.gate }
 
 // Policy returns the active security policy.
 func (s *Service) Policy() Policy { return s.pol }
@@ -111,35 +155,88 @@ func tokenHash(tok string) string {
 	return hex.EncodeToString(h[:])
 }
 
-var errBadCredentials = errs.New(errs.Unauthenticated, "bad_credentials", "wrong user name or password")
+// errBadCredentials is the one answer to every refused login: wrong
+// password, unknown name, locked or disabled account all read the same, so
+// the login form tells an outsider nothing about an account. The audit log
+// keeps the real reason.
+var errBadCredentials = errs.New(errs.Unauthenticated, "bad_credentials",
+	"login failed: wrong user name or password, or this account cannot log in now")
 
-// Login checks a password and opens a session. Five failures lock the
-// account; a locked account refuses even the right password until the lock
-// expires. Every attempt is audited.
+// errThrottled answers an address that failed too often, before any hashing.
+func errThrottled(wait time.Duration) error {
+	return errs.Throttled("login_throttled", "too many failed logins from this address; try again later", wait)
+}
+
+// Login checks a password and opens a session. The checks that cost
+// nothing come first, so a flood of bogus logins is turned away before it
+// takes argon2id's memory:
+//  1. the client address has failed too often: TooMany (per instance);
+//  2. this name is locked for this address (MaxFailures failures from it),
+//     or the account is locked for all addresses it has not logged in from
+//     (AccountMaxFailures from anywhere): refused without hashing;
+//  3. the hash runs through the gate; no slot in time: TooMany.
+//
+// Every refusal reads as errBadCredentials except the TooMany ones, which
+// say nothing about the account either. Every attempt is audited except
+// the TooMany ones, which are only logged: nothing about the account was
+// checked, and a flood would fill the audit log.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (*Session, error) {
 	now := s.now()
-	u, hash, err := s.userByName(ctx, s.db.R(), username)
-	if errs.Is(err, errs.NotFound) {
-		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not-a-real-password", s.pol.Hash) })
-		CheckPassword(s.dummyHash, password)
-		s.recordLogin(ctx, 0, 0, username, ip, false, "unknown_user")
-		return nil, errBadCredentials
+	ip = truncate(ip, 64)
+	if ok, wait := s.addrs.Allow(ip); !ok {
+		s.log.Warn("login throttled", "ip", ip)
+		return nil, errThrottled(wait)
 	}
-	if err != nil {
+	name := failureKey(username)
+	u, hash, err := s.userByName(ctx, s.db.R(), username)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		s.addrs.Refund(ip)
 		return nil, err
 	}
-	if !u.Active {
-		s.recordLogin(ctx, u.ID, u.HomeInstitutionID, username, ip, false, "account_disabled")
-		return nil, errs.New(errs.Unauthenticated, "account_disabled", "this account is disabled")
+	if u == nil {
+		u = &User{} // unknown: ID 0, no lock of its own
 	}
-	if u.Locked(now) {
+	var pairLocked int64
+	err = s.db.R().QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE username = $1 AND ip = $2`,
+		name, ip).Scan(&pairLocked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		s.addrs.Refund(ip)
+		return nil, fmt.Errorf("auth: read login failures: %w", err)
+	}
+	if store.Time(pairLocked).After(now) {
+		s.recordLogin(ctx, u.ID, u.HomeInstitutionID, username, ip, false, "address_locked")
+		return nil, errBadCredentials
+	}
+	if u.ID != 0 && u.Locked(now) && !u.knownAddress(ip) {
 		s.recordLogin(ctx, u.ID, u.HomeInstitutionID, username, ip, false, "account_locked")
-		return nil, &errs.Error{Kind: errs.Unauthenticated, Code: "account_locked",
-			Msg: "account locked after too many failed logins; try again after " + u.LockedUntil.Format(time.RFC3339)}
+		return nil, errBadCredentials
 	}
-	if !CheckPassword(hash, password) {
-		return nil, s.loginFailed(ctx, u, ip)
+	if u.ID == 0 {
+		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("not-a-real-password", s.pol.Hash) })
+		hash = s.dummyHash
 	}
+	// A login from where this account last logged in may use the reserved
+	// hashing slot, so a flood from elsewhere cannot starve it.
+	ok, err := s.checkPassword(ctx, u.ID != 0 && u.knownAddress(ip), hash, password)
+	if err != nil {
+		s.addrs.Refund(ip) // not an attempt: nothing was checked
+		if errs.Is(err, errs.TooMany) {
+			s.log.Warn("login refused: hashing busy", "ip", ip)
+		}
+		return nil, err
+	}
+	switch {
+	case u.ID == 0:
+		return nil, s.loginFailed(ctx, u, username, ip, "unknown_user")
+	case !u.Active:
+		// Checked after the hash so a disabled account answers as slowly
+		// as any other; it is not a guess, so it does not count.
+		s.recordLogin(ctx, u.ID, u.HomeInstitutionID, username, ip, false, "account_disabled")
+		return nil, errBadCredentials
+	case !ok:
+		return nil, s.loginFailed(ctx, u, username, ip, "bad_password")
+	}
+	s.addrs.Refund(ip) // a good login does not spend the address's allowance
 	tok, err := randomToken("")
 	if err != nil {
 		return nil, err
@@ -147,8 +244,11 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0,
 			prev_login_at = last_login_at, prev_login_ip = last_login_ip, last_login_at = $1, last_login_ip = $2 WHERE id = $3`,
-			store.Micros(now), truncate(ip, 64), u.ID); err != nil {
+			store.Micros(now), ip, u.ID); err != nil {
 			return fmt.Errorf("auth: reset failures: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = $1 AND ip = $2`, name, ip); err != nil {
+			return fmt.Errorf("auth: reset address failures: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip, user_agent)
 			VALUES ($1,$2,$3,$3,$4,$5)`, tokenHash(tok), u.ID, store.Micros(now), ip, truncate(userAgent, 255)); err != nil {
@@ -166,37 +266,64 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	return &Session{Token: tok, User: u}, nil
 }
 
-func (s *Service) loginFailed(ctx context.Context, u *User, ip string) error {
+// knownAddress reports whether ip is one the user last logged in from; an
+// account-wide lock does not apply there, so guesses from elsewhere cannot
+// keep a nurse out of her own workstation.
+func (u *User) knownAddress(ip string) bool {
+	return ip != "" && (ip == u.LastLoginIP || ip == u.PrevLoginIP)
+}
+
+// failureKey is how a typed user name is stored in login_failures: the
+// lookup's trimming, valid UTF-8, bounded.
+func failureKey(username string) string { return truncate(strings.TrimSpace(username), 64) }
+
+// loginFailed counts a failure for (name, address) and, for a real
+// account, for the account, locking either at its threshold.
+func (s *Service) loginFailed(ctx context.Context, u *User, username, ip, reason string) error {
 	now := s.now()
-	var locked time.Time
+	since := store.Micros(now.Add(-s.pol.LockoutFor))
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		// Increment in SQL and decide on the returned count, so concurrent
-		// failures on two instances all count and the fifth one locks.
-		var failures int
-		if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`,
-			u.ID).Scan(&failures); err != nil {
-			return fmt.Errorf("auth: count failure: %w", err)
+		// failures on two instances all count. A count older than the
+		// lockout window starts over.
+		var pair int
+		if err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (username, ip, failures, updated_at) VALUES ($1,$2,1,$3)
+			ON CONFLICT (username, ip) DO UPDATE SET
+				failures = CASE WHEN login_failures.updated_at < $4 THEN 1 ELSE login_failures.failures + 1 END,
+				updated_at = $3
+			RETURNING failures`, failureKey(username), ip, store.Micros(now), since).Scan(&pair); err != nil {
+			return fmt.Errorf("auth: count address failure: %w", err)
 		}
-		if failures >= s.pol.MaxFailures {
-			locked = now.Add(s.pol.LockoutFor)
-		}
-		detail := fmt.Sprintf("bad_password failures=%d", failures)
-		if !locked.IsZero() {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2`,
-				store.Micros(locked), u.ID); err != nil {
-				return fmt.Errorf("auth: lock: %w", err)
+		detail := fmt.Sprintf("%s address_failures=%d", reason, pair)
+		if pair >= s.pol.MaxFailures {
+			until := now.Add(s.pol.LockoutFor)
+			if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET locked_until = $1, failures = 0 WHERE username = $2 AND ip = $3`,
+				store.Micros(until), failureKey(username), ip); err != nil {
+				return fmt.Errorf("auth: lock address: %w", err)
 			}
-			detail += " locked_until=" + locked.UTC().Format(time.RFC3339)
+			detail += " address_locked_until=" + until.UTC().Format(time.RFC3339)
 		}
-		return s.audit.Append(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "auth.login",
+		if u.ID != 0 {
+			var total int
+			if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`,
+				u.ID).Scan(&total); err != nil {
+				return fmt.Errorf("auth: count failure: %w", err)
+			}
+			detail += fmt.Sprintf(" failures=%d", total)
+			if total >= s.pol.AccountMaxFailures {
+				until := now.Add(s.pol.LockoutFor)
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2`,
+					store.Micros(until), u.ID); err != nil {
+					return fmt.Errorf("auth: lock: %w", err)
+				}
+				detail += " locked_until=" + until.UTC().Format(time.RFC3339)
+			}
+		}
+		return s.audit.Append(ctx, tx, audit.Entry{ActorID: u.ID, Actor: truncate(username, 64), Action: "auth.login",
 			ObjectType: "user", ObjectID: fmt.Sprint(u.ID), InstitutionID: u.HomeInstitutionID, IP: ip, Detail: detail})
 	})
 	if err != nil {
 		return err
-	}
-	if !locked.IsZero() {
-		return &errs.Error{Kind: errs.Unauthenticated, Code: "account_locked",
-			Msg: "account locked after too many failed logins; try again after " + locked.Format(time.RFC3339)}
 	}
 	return errBadCredentials
 }
@@ -282,10 +409,13 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*access.P
 	return p, u, nil
 }
 
-// PurgeSessions deletes sessions idle past the timeout; the server runs it
-// periodically so the table does not grow without bound.
+// PurgeSessions deletes sessions idle past the timeout, and login failure
+// counts that have aged out of the lockout window; the server runs it
+// periodically so neither table grows without bound. It reports the
+// sessions deleted.
 func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
-	cut := s.now().Add(-s.pol.IdleTimeout)
+	now := s.now()
+	cut := now.Add(-s.pol.IdleTimeout)
 	var n int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < $1`, store.Micros(cut))
@@ -293,6 +423,10 @@ func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
 			return fmt.Errorf("auth: purge sessions: %w", err)
 		}
 		n, _ = r.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE updated_at < $1 AND locked_until < $2`,
+			store.Micros(now.Add(-s.pol.LockoutFor)), store.Micros(now)); err != nil {
+			return fmt.Errorf("auth: purge login failures: %w", err)
+		}
 		return nil
 	})
 	return n, err
@@ -301,11 +435,15 @@ func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
 // ChangePassword sets a new password for the caller, checking the old one and
 // the rules, and clears the forced-change flag. Other sessions of the user end.
 func (s *Service) ChangePassword(ctx context.Context, p *access.Principal, token, oldPW, newPW string) error {
-	_, hash, err := s.userByName(ctx, s.db.R(), p.Username)
+	u, hash, err := s.userByName(ctx, s.db.R(), p.Username)
 	if err != nil {
 		return err
 	}
-	if !CheckPassword(hash, oldPW) {
+	ok, err := s.checkPassword(ctx, true, hash, oldPW)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return errs.Field("old_password", "bad_old_password", "the current password is wrong")
 	}
 	if oldPW == newPW {
@@ -314,7 +452,14 @@ func (s *Service) ChangePassword(ctx context.Context, p *access.Principal, token
 	if err := s.pol.Password.Check(newPW, p.Username); err != nil {
 		return err
 	}
-	nh, err := HashPassword(newPW, s.pol.Hash)
+	if err := s.pol.Password.CheckCommon(newPW); err != nil {
+		return err
+	}
+	// The current password was compared above; the history holds the ones before.
+	if err := s.checkHistory(ctx, u.ID, "", newPW); err != nil {
+		return err
+	}
+	nh, err := s.hashPassword(ctx, newPW)
 	if err != nil {
 		return err
 	}
@@ -323,6 +468,9 @@ func (s *Service) ChangePassword(ctx context.Context, p *access.Principal, token
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, must_change_password = $2,
 			password_changed_at = $3, updated_at = $3 WHERE id = $4`, nh, false, store.Micros(now), p.UserID); err != nil {
 			return fmt.Errorf("auth: change password: %w", err)
+		}
+		if err := s.remember(ctx, tx, p.UserID, hash); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, p.UserID, tokenHash(token)); err != nil {
 			return fmt.Errorf("auth: end other sessions: %w", err)

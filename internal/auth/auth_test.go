@@ -75,47 +75,55 @@ func TestLogin(t *testing.T) {
 	})
 }
 
+// Five failures from one address lock that account for that address only:
+// an attacker elsewhere cannot lock a nurse out of her own workstation.
+// On main a lock was per account, so the nurse's right password from
+// another address was refused too.
 func TestLoginLockout(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := setup(t, db)
 		uid := e.user(t, "li.na", []access.Role{access.Doctor})
+		const attacker, ward = "10.0.0.9", "10.20.3.41"
 
-		codes := []string{"bad_credentials", "bad_credentials", "bad_credentials", "bad_credentials", "account_locked"}
-		for i, code := range codes {
+		for i := range 5 {
 			e.clk.Advance(time.Second)
-			_, err := e.auth.Login(ctx, "li.na", "Wrong-pass1", "10.0.0.9", "")
-			wantErr(t, "failure "+string(rune('1'+i)), err, errs.Unauthenticated, code)
+			_, err := e.auth.Login(ctx, "li.na", "Wrong-pass1", attacker, "")
+			wantErr(t, fmt.Sprintf("failure %d", i+1), err, errs.Unauthenticated, "bad_credentials")
 		}
 		lockedAt := e.clk.Now()
-		u, err := e.auth.GetUser(ctx, access.System(), uid)
-		if err != nil || !u.LockedUntil.Equal(lockedAt.Add(30*time.Minute)) || !u.Locked(lockedAt) {
-			t.Fatalf("locked until %v (%v)", u.LockedUntil, err)
-		}
-		// The sixth attempt, with the right password, is refused.
-		_, err = e.auth.Login(ctx, "li.na", goodPW, "10.0.0.9", "")
-		wantErr(t, "right password while locked", err, errs.Unauthenticated, "account_locked")
-		e.clk.Advance(30*time.Minute - time.Second)
-		_, err = e.auth.Login(ctx, "li.na", goodPW, "10.0.0.9", "")
-		wantErr(t, "right password a second before the lock ends", err, errs.Unauthenticated, "account_locked")
+		// From the attacker's address even the right password is refused,
+		// with the same words as a wrong one.
+		_, err := e.auth.Login(ctx, "li.na", goodPW, attacker, "")
+		wantErr(t, "right password from the locked address", err, errs.Unauthenticated, "bad_credentials")
 		if n := e.count(t, `SELECT COUNT(*) FROM sessions`); n != 0 {
-			t.Fatalf("%d sessions while locked", n)
+			t.Fatalf("%d sessions from a locked address", n)
 		}
-		e.clk.Advance(2 * time.Second) // 30 min + 1 s after the lock
-		s, err := e.auth.Login(ctx, "li.na", goodPW, "10.0.0.9", "")
+		// The ward PC logs in as usual: the account itself is not locked.
+		s, err := e.auth.Login(ctx, "li.na", goodPW, ward, "")
 		if err != nil {
-			t.Fatalf("after lock: %v", err)
+			t.Fatalf("right password from another address after the attacker's failures: %v", err)
 		}
-		if s.User.FailedLogins != 0 || !s.User.LockedUntil.IsZero() {
-			t.Errorf("user after login: %+v", s.User)
+		if s.User.Locked(e.clk.Now()) {
+			t.Errorf("account locked: %+v", s.User)
 		}
-		// The counter starts over: four more failures do not lock.
+		e.clk.Set(lockedAt.Add(30*time.Minute - time.Second))
+		_, err = e.auth.Login(ctx, "li.na", goodPW, attacker, "")
+		wantErr(t, "a second before the address lock ends", err, errs.Unauthenticated, "bad_credentials")
+		e.clk.Set(lockedAt.Add(30*time.Minute + time.Second))
+		if _, err := e.auth.Login(ctx, "li.na", goodPW, attacker, ""); err != nil {
+			t.Fatalf("after the address lock: %v", err)
+		}
+		// The count starts over: four more failures do not lock.
 		for range 4 {
-			_, err = e.auth.Login(ctx, "li.na", "Wrong-pass1", "10.0.0.9", "")
-			wantErr(t, "failure after unlock", err, errs.Unauthenticated, "bad_credentials")
+			_, err = e.auth.Login(ctx, "li.na", "Wrong-pass1", attacker, "")
+			wantErr(t, "failure after lock", err, errs.Unauthenticated, "bad_credentials")
+		}
+		if _, err := e.auth.Login(ctx, "li.na", goodPW, attacker, ""); err != nil {
+			t.Fatalf("four failures locked: %v", err)
 		}
 
 		logins := e.entries(t, "auth.login")
-		wantOK := []bool{false, false, false, false, false, false, false, true, false, false, false, false}
+		wantOK := []bool{false, false, false, false, false, false, true, false, true, false, false, false, false, true}
 		if len(logins) != len(wantOK) {
 			t.Fatalf("login entries: %d, want %d", len(logins), len(wantOK))
 		}
@@ -124,10 +132,93 @@ func TestLoginLockout(t *testing.T) {
 				t.Errorf("entry %d: %+v; want success %v", i, logins[i], ok)
 			}
 		}
-		if !strings.Contains(logins[4].Detail, "locked_until") || !strings.Contains(logins[5].Detail, "account_locked") {
-			t.Errorf("lock details: %q / %q", logins[4].Detail, logins[5].Detail)
+		if !strings.Contains(logins[4].Detail, "address_locked_until") || logins[5].Detail != "address_locked" ||
+			logins[7].Detail != "address_locked" || logins[5].IP != attacker {
+			t.Errorf("lock details: %q / %q / %q", logins[4].Detail, logins[5].Detail, logins[7].Detail)
 		}
 		e.verifyChain(t)
+	})
+}
+
+// Guessing from many addresses is capped per account: after 20 failures in
+// all the account locks, except at the addresses it last logged in from,
+// where the right password still opens it.
+func TestLoginAccountCeiling(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		e.user(t, "zhou.ling", []access.Role{access.Nurse})
+		const ward = "10.20.3.17"
+		e.login(t, "zhou.ling", goodPW) // from 10.1.1.1
+		if _, err := e.auth.Login(ctx, "zhou.ling", goodPW, ward, ""); err != nil {
+			t.Fatal(err)
+		}
+		for a := range 4 {
+			for range 5 {
+				e.clk.Advance(time.Second)
+				_, err := e.auth.Login(ctx, "zhou.ling", "Wrong-pass1", fmt.Sprintf("172.16.9.%d", a+1), "")
+				wantErr(t, "distributed guess", err, errs.Unauthenticated, "bad_credentials")
+			}
+		}
+		_, err := e.auth.Login(ctx, "zhou.ling", goodPW, "172.16.9.200", "")
+		wantErr(t, "right password from a new address", err, errs.Unauthenticated, "bad_credentials")
+		for _, ip := range []string{ward, "10.1.1.1"} {
+			if _, err := e.auth.Login(ctx, "zhou.ling", goodPW, ip, ""); err != nil {
+				t.Fatalf("known address %s refused: %v", ip, err)
+			}
+		}
+		es := e.entries(t, "auth.login")
+		if d := es[len(es)-3].Detail; d != "account_locked" {
+			t.Errorf("new-address refusal audited as %q", d)
+		}
+	})
+}
+
+// Every refused login reads the same, whatever the reason; only the audit
+// log tells them apart. On main a locked or disabled account said so.
+func TestLoginRefusalsLookAlike(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		e.user(t, "qin.hai", []access.Role{access.Nurse})
+		off := e.user(t, "ma.li", []access.Role{access.Nurse})
+		if err := e.auth.UpdateUser(ctx, access.System(), off, auth.UserInput{DisplayName: "ma.li", HomeInstitutionID: e.h1,
+			Roles: []access.Role{access.Nurse}, Active: false}); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			e.auth.Login(ctx, "qin.hai", "Wrong-pass1", "10.9.9.9", "")
+		}
+		for range 5 {
+			e.auth.Login(ctx, "no.such", "Wrong-pass1", "10.9.9.9", "")
+		}
+		e.clk.Advance(10 * time.Minute) // refill the address allowance
+		cases := []struct{ what, user, pw, ip, detail string }{
+			{"wrong password", "qin.hai", "Wrong-pass1", "10.9.9.8", "bad_password"},
+			{"unknown user", "wu.ming", goodPW, "10.9.9.8", "unknown_user"},
+			{"locked here", "qin.hai", goodPW, "10.9.9.9", "address_locked"},
+			{"unknown name locked here", "no.such", goodPW, "10.9.9.9", "address_locked"},
+			{"disabled", "ma.li", goodPW, "10.9.9.8", "account_disabled"},
+		}
+		var first *errs.Error
+		for _, c := range cases {
+			_, err := e.auth.Login(ctx, c.user, c.pw, c.ip, "")
+			ee, ok := errs.As(err)
+			if !ok {
+				t.Fatalf("%s: %v", c.what, err)
+			}
+			if first == nil {
+				first = ee
+			}
+			if ee.Kind != errs.Unauthenticated || ee.Code != first.Code || ee.Msg != first.Msg {
+				t.Errorf("%s: %v %q %q; want the same as %q", c.what, ee.Kind, ee.Code, ee.Msg, first.Msg)
+			}
+			es := e.entries(t, "auth.login")
+			if got := es[len(es)-1]; !strings.HasPrefix(got.Detail, c.detail) || got.Actor != c.user {
+				t.Errorf("%s audited as %q by %q; want %s", c.what, got.Detail, got.Actor, c.detail)
+			}
+		}
+		if strings.Contains(first.Msg, "lock") || strings.Contains(first.Msg, "disabled") {
+			t.Errorf("message names a reason: %q", first.Msg)
+		}
 	})
 }
 
@@ -136,11 +227,15 @@ func TestUnlockAndResetPassword(t *testing.T) {
 		e := setup(t, db)
 		uid := e.user(t, "wang.fang", []access.Role{access.Agent})
 		lock := func() {
+			e.clk.Advance(5 * time.Minute) // the address allowance refills
 			for range 5 {
 				e.auth.Login(ctx, "wang.fang", "Wrong-pass1", "", "")
 			}
 			_, err := e.auth.Login(ctx, "wang.fang", goodPW, "", "")
-			wantErr(t, "locked", err, errs.Unauthenticated, "account_locked")
+			wantErr(t, "locked", err, errs.Unauthenticated, "bad_credentials")
+			if es := e.entries(t, "auth.login"); es[len(es)-1].Detail != "address_locked" {
+				t.Fatalf("not locked: %+v", es[len(es)-1])
+			}
 		}
 		lock()
 		nurse := &access.Principal{UserID: 99, Roles: []access.Role{access.Nurse}}
@@ -179,7 +274,7 @@ func TestLoginDisabledUser(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = e.auth.Login(ctx, "zhao.lei", goodPW, "", "")
-		wantErr(t, "disabled", err, errs.Unauthenticated, "account_disabled")
+		wantErr(t, "disabled", err, errs.Unauthenticated, "bad_credentials")
 		logins := e.entries(t, "auth.login")
 		if len(logins) != 1 || logins[0].Success || logins[0].Detail != "account_disabled" {
 			t.Errorf("audit: %+v", logins)

@@ -129,6 +129,10 @@ type UserInput struct {
 	// MustChangePassword forces a change at first login (default for accounts
 	// an administrator creates).
 	MustChangePassword bool
+	// Demo marks an account of the demo seed: its published password is on
+	// the common-password list, which every other account creation, reset
+	// and change refuses. No form or command sets it.
+	Demo bool
 }
 
 var usernameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
@@ -181,6 +185,11 @@ func (s *Service) validate(ctx context.Context, q store.Querier, in *UserInput, 
 		if err := s.pol.Password.Check(in.Password, in.Username); err != nil {
 			return err
 		}
+		if !in.Demo {
+			if err := s.pol.Password.CheckCommon(in.Password); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -195,7 +204,7 @@ func (s *Service) CreateUser(ctx context.Context, p *access.Principal, in UserIn
 	if err := s.validate(ctx, s.db.R(), &in, true); err != nil {
 		return 0, err
 	}
-	hash, err := HashPassword(in.Password, s.pol.Hash)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return 0, err
 	}
@@ -314,19 +323,25 @@ func (s *Service) UpdateUser(ctx context.Context, p *access.Principal, id int64,
 }
 
 // ResetPassword sets a temporary password the user must change at next login,
-// and clears any lockout.
+// and clears any lockout (of the account and of every address).
 func (s *Service) ResetPassword(ctx context.Context, p *access.Principal, id int64, pw string) error {
 	if err := p.RequireAdmin(); err != nil {
 		return err
 	}
-	u, err := s.user(ctx, s.db.R(), id)
+	u, cur, err := s.userWithHash(ctx, id)
 	if err != nil {
 		return err
 	}
 	if err := s.pol.Password.Check(pw, u.Username); err != nil {
 		return err
 	}
-	hash, err := HashPassword(pw, s.pol.Hash)
+	if err := s.pol.Password.CheckCommon(pw); err != nil {
+		return err
+	}
+	if err := s.checkHistory(ctx, id, cur, pw); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -335,6 +350,12 @@ func (s *Service) ResetPassword(ctx context.Context, p *access.Principal, id int
 			locked_until = 0, updated_at = $3 WHERE id = $4`, hash, true, store.Micros(s.now()), id); err != nil {
 			return fmt.Errorf("auth: reset password: %w", err)
 		}
+		if err := s.remember(ctx, tx, id, cur); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = $1`, u.Username); err != nil {
+			return fmt.Errorf("auth: clear address locks: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
 			return fmt.Errorf("auth: end sessions: %w", err)
 		}
@@ -342,7 +363,20 @@ func (s *Service) ResetPassword(ctx context.Context, p *access.Principal, id int
 	})
 }
 
-// Unlock lifts a lockout early.
+// userWithHash reads an account and its current password hash by id.
+func (s *Service) userWithHash(ctx context.Context, id int64) (*User, string, error) {
+	u, err := s.user(ctx, s.db.R(), id)
+	if err != nil {
+		return nil, "", err
+	}
+	var hash string
+	if err := s.db.R().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1`, id).Scan(&hash); err != nil {
+		return nil, "", fmt.Errorf("auth: read password hash: %w", err)
+	}
+	return u, hash, nil
+}
+
+// Unlock lifts a lockout early: the account's and every address's.
 func (s *Service) Unlock(ctx context.Context, p *access.Principal, id int64) error {
 	if err := p.RequireAdmin(); err != nil {
 		return err
@@ -354,6 +388,9 @@ func (s *Service) Unlock(ctx context.Context, p *access.Principal, id int64) err
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("auth: unlock: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = $1`, u.Username); err != nil {
+			return fmt.Errorf("auth: clear address locks: %w", err)
 		}
 		return s.audit.Append(ctx, tx, audit.Event(p, "user.unlock", "user", fmt.Sprint(id), u.HomeInstitutionID))
 	})

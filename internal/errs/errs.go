@@ -6,6 +6,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 )
 
 // Kind classifies an error for the adapters.
@@ -18,6 +20,9 @@ const (
 	Conflict
 	Forbidden
 	Unauthenticated
+	// TooMany refuses work the caller may retry later (a throttle or a
+	// full queue); RetryAfter on the Error says when.
+	TooMany
 )
 
 func (k Kind) String() string {
@@ -32,6 +37,8 @@ func (k Kind) String() string {
 		return "forbidden"
 	case Unauthenticated:
 		return "unauthenticated"
+	case TooMany:
+		return "too_many"
 	default:
 		return "internal"
 	}
@@ -46,6 +53,8 @@ type Error struct {
 	Msg    string
 	Fields map[string]string
 	Err    error
+	// RetryAfter is how long a TooMany caller should wait (Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -65,6 +74,18 @@ func New(kind Kind, code, msg string) *Error {
 // Field builds an Invalid error for one form field.
 func Field(field, code, msg string) *Error {
 	return &Error{Kind: Invalid, Code: code, Msg: msg, Fields: map[string]string{field: code}}
+}
+
+// Throttled builds a TooMany error asking the caller to retry after d.
+func Throttled(code, msg string, d time.Duration) *Error {
+	return &Error{Kind: TooMany, Code: code, Msg: msg, RetryAfter: d}
+}
+
+// RetryAfterSeconds formats d for a Retry-After header: whole seconds,
+// rounded up and at least 1, so a client never retries too early.
+func RetryAfterSeconds(d time.Duration) string {
+	n := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(n, 1), 10)
 }
 
 // KindOf reports the kind of err; unclassified errors are Internal.

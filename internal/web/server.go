@@ -357,6 +357,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q *req, err
 		status = http.StatusConflict
 	case errs.Forbidden:
 		status = http.StatusForbidden
+	case errs.TooMany:
+		status = http.StatusTooManyRequests
+		if e, ok := errs.As(err); ok {
+			w.Header().Set("Retry-After", errs.RetryAfterSeconds(e.RetryAfter))
+		}
 	case errs.Unauthenticated:
 		s.toLogin(w, r, errs.CodeOf(err))
 		return

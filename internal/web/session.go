@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ type loginData struct {
 	Username string
 	Next     string
 	Notice   string
+	Problem  string // why the attempt was not even checked (throttled, busy)
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -27,19 +29,59 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, q *req) error
 	return s.render(w, r, q, http.StatusOK, "login", "", d)
 }
 
-// safeNext accepts only local paths, so the login form cannot be used to
-// send someone to another site.
+// safeNext returns next when it is a path on this site, and "/" otherwise,
+// so the login form cannot send someone to another site. Browsers forgive
+// a lot: they drop tab, CR and LF anywhere in a URL and read "\\" as "/", so
+// "/\t/evil.example" and "/\\evil.example" mean "//evil.example" to them. Any
+// control character or backslash, raw or percent-encoded, is refused
+// outright; what remains must parse as a bare path (no scheme, host or
+// user) that starts with exactly one "/". The result is rebuilt from the
+// parsed path and query, so it is what the check saw.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || badURLText(next) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || badURLText(u.Path) {
+		return "/"
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		if q, err := url.QueryUnescape(u.RawQuery); err != nil || badURLText(q) {
+			return "/"
+		}
+		out += "?" + u.RawQuery
+	}
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
+}
+
+// badURLText reports a control character or a backslash in s.
+func badURLText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, q *req) error {
 	d := loginData{Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.PostFormValue("next"))}
 	sess, err := s.Auth.Login(r.Context(), d.Username, r.PostFormValue("password"), clientIP(r), r.UserAgent())
 	if err != nil {
+		if e, ok := errs.As(err); ok && e.Kind == errs.TooMany {
+			// Throttled or busy: nothing about the account was checked.
+			w.Header().Set("Retry-After", errs.RetryAfterSeconds(e.RetryAfter))
+			secs, _ := strconv.Atoi(errs.RetryAfterSeconds(e.RetryAfter))
+			d.Problem = s.cat.T(q.Lang, "login."+e.Code, secs)
+			return s.render(w, r, q, http.StatusTooManyRequests, "login", "", d)
+		}
 		if errs.Is(err, errs.Unauthenticated) {
 			e, _ := errs.As(err)
 			return s.renderForm(w, r, q, "login", "", d, &errs.Error{Kind: errs.Invalid, Code: e.Code, Msg: e.Msg,
@@ -89,7 +131,8 @@ type passwordData struct {
 
 func (s *Server) passwordData(q *req) passwordData {
 	pol := s.Auth.Policy().Password
-	return passwordData{Forced: q.User.MustChangePassword, Rules: s.cat.T(q.Lang, "password.rules", pol.MinLength, pol.MinClasses)}
+	return passwordData{Forced: q.User.MustChangePassword,
+		Rules: s.cat.T(q.Lang, "password.rules", pol.MinLength, pol.MinClasses, max(pol.History, 1))}
 }
 
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, q *req) error {
