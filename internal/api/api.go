@@ -171,6 +171,12 @@ func (s *server) endpoint(rt route) http.Handler {
 		}
 		v, err := rt.handle(s, r, p)
 		if err != nil {
+			if p != nil && errs.KindOf(err) == errs.Forbidden && s.d.Audit != nil {
+				// Refusals are audited here, once for every route.
+				if aerr := s.d.Audit.Refused(r.Context(), p, r, errs.CodeOf(err)); aerr != nil {
+					s.log.ErrorContext(r.Context(), "audit refusal", "request_id", requestIDOf(r.Context()), "err", aerr)
+				}
+			}
 			s.fail(w, r, err)
 			return
 		}

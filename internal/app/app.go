@@ -40,6 +40,12 @@ type Config struct {
 	MLLPAddr        string // HL7 v2 MLLP listen address; "" = off
 	CTIURL          string // click-to-call hook of the telephony system; "" = tel: links only
 	CTIToken        string
+	// MetricsToken guards /metrics: a scraper sends it as a bearer token.
+	// Empty turns /metrics off (it names routes, versions and load).
+	MetricsToken string
+	// Reveals caps reveals of full patient values per user; zero values
+	// take patient.DefaultRevealLimits.
+	Reveals patient.RevealLimits
 	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
@@ -61,7 +67,8 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second,
-		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev"}
+		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev",
+		Reveals: patient.DefaultRevealLimits()}
 }
 
 // App is a running Suifang: its store and services.
@@ -121,7 +128,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey}
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey,
+		Reveals: cfg.Reveals}
 	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
 		db.Close()
@@ -158,7 +166,7 @@ func (a *App) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.Handle("GET /metrics", a.metrics.guard(a.Cfg.MetricsToken, a.metrics.handler()))
 	mux.Handle("/api/v1/", a.api)
 	mux.Handle("/", a.web.Handler())
 	// The UI has its own mux behind middleware; ask it for the real pattern so

@@ -884,10 +884,14 @@ func (s *Service) details(ctx context.Context, q store.Querier, cs []*Complaint)
 
 // canSee reports whether p may read c: institution-wide scope, any
 // involved department's scope, its owner, or a member of its
-// investigation team.
+// investigation team. An outside agency sees only what it owns or was
+// put on: the hospital's complaints are not its business.
 func canSee(p *access.Principal, c *Complaint) bool {
 	if p == nil {
 		return false
+	}
+	if p.Agency() {
+		return (p.UserID != 0 && p.UserID == c.OwnerID) || member(p, c)
 	}
 	if p.SeesInstitution(c.InstitutionID) || (p.UserID != 0 && p.UserID == c.OwnerID) || member(p, c) {
 		return true

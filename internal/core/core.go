@@ -43,6 +43,7 @@ type Options struct {
 	Notify   notify.Policy
 	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
 	Survey   survey.Config
+	Reveals  patient.RevealLimits // zero: patient.DefaultRevealLimits
 }
 
 // Services are the doors to every room.
@@ -94,12 +95,16 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
 	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
+	// An outside agency sees a patient while it has an open task for her.
+	s.Patients.SetCallScope(s.Followup.RoutedPatient)
 	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Now, o.Log, o.Notify); err != nil {
 		return nil, err
 	}
 	if o.Outbox == nil {
 		o.Outbox = s.Notify
 	}
+	// A caller over the reveal cap is refused and quality alerted in-app.
+	s.Patients.SetRevealLimits(o.Reveals, o.Outbox)
 	s.Notices = notice.New(db, s.Audit, s.Calendar, o.Outbox, o.Now, o.Log)
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.

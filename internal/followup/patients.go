@@ -91,7 +91,13 @@ func (s *Service) ClearDoNotContact(ctx context.Context, p *access.Principal, pa
 // MarkDeceased records a death learnt outside a call (the family wrote, the
 // HIS did not say) and closes the patient's open satisfaction follow-ups.
 // It returns how many tasks were closed.
+//
+// An outside agency may not: what it learns on a call it records as the
+// call's outcome (Attempt with Deceased), which keeps the call's context.
 func (s *Service) MarkDeceased(ctx context.Context, p *access.Principal, patientID int64, reason string) (int, error) {
+	if err := p.RequireStaff(); err != nil {
+		return 0, err
+	}
 	reason, err := flagReason(reason)
 	if err != nil {
 		return 0, err
@@ -142,7 +148,7 @@ func (s *Service) PatientFile(ctx context.Context, p *access.Principal, patientI
 				rows.Close()
 				return fmt.Errorf("followup: patient tasks: %w", err)
 			}
-			if p.SeesDepartment(t.InstitutionID, t.DepartmentID) {
+			if p.SeesDepartment(t.InstitutionID, t.DepartmentID) && routed(p, t) {
 				f.Tasks = append(f.Tasks, t)
 				seen[t.ID] = true
 			}

@@ -123,6 +123,11 @@ type Worklist struct {
 // roleFilter limits a worklist to the steps the caller's roles do; people
 // who oversee (admins, quality, leadership, department heads) see every role.
 func roleFilter(p *access.Principal, want access.Role) []access.Role {
+	if p.Agency() {
+		// An outside agency works only the steps routed to it (and what is
+		// assigned to its user, added by the caller), whatever it asks for.
+		return []access.Role{access.ThirdParty}
+	}
 	if want != "" {
 		return []access.Role{want}
 	}
@@ -308,10 +313,35 @@ func (s *Service) task(ctx context.Context, q store.Querier, p *access.Principal
 	if err != nil {
 		return nil, fmt.Errorf("followup: read task: %w", err)
 	}
-	if !p.SeesDepartment(t.InstitutionID, t.DepartmentID) {
+	if !p.SeesDepartment(t.InstitutionID, t.DepartmentID) || !routed(p, t) {
 		return nil, errs.New(errs.Forbidden, "out_of_scope", "this follow-up is outside your data scope")
 	}
 	return t, nil
+}
+
+// routed reports whether task t is within p's reach by role: everyone's
+// but an outside agency's, whose reach is the steps planned for the
+// third_party role and the tasks assigned to its user. Plan rules route a
+// step to the agency by giving it that role.
+func routed(p *access.Principal, t *Task) bool {
+	return !p.Agency() || t.Role == access.ThirdParty || (p.UserID != 0 && t.AssigneeID == p.UserID)
+}
+
+// RoutedPatient reports whether an agency principal has an open task for
+// the patient: the patient room asks before it shows an agency a patient
+// or reveals her phone (the reach a call needs, no more).
+func (s *Service) RoutedPatient(ctx context.Context, q store.Querier, p *access.Principal, patientID int64) (bool, error) {
+	if q == nil {
+		q = s.db.R()
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_tasks WHERE patient_id = $1 AND status = $2
+		AND (assignee_role = $3 OR (assignee_id = $4 AND assignee_id <> 0))`,
+		patientID, Open, string(access.ThirdParty), p.UserID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("followup: routed patient: %w", err)
+	}
+	return n > 0, nil
 }
 
 // Claim reserves an open task for p so two agents do not call the same

@@ -45,11 +45,22 @@ type Service struct {
 	keys  *pii.Keyring
 	index *pii.Indexer
 	now   func() time.Time
+	// callScope answers whether an outside agency has an open task for a
+	// patient (the follow-up room owns tasks); nil refuses agencies.
+	callScope func(ctx context.Context, q store.Querier, p *access.Principal, patientID int64) (bool, error)
+	reveals   RevealLimits
+	outbox    Outbox // alerts quality when a caller goes over the reveal cap
+}
+
+// SetCallScope sets how the service learns whether an agency principal has
+// an open task for a patient (core wires the follow-up room's answer).
+func (s *Service) SetCallScope(f func(ctx context.Context, q store.Querier, p *access.Principal, patientID int64) (bool, error)) {
+	s.callScope = f
 }
 
 // New returns the patient service.
 func New(db *store.DB, au *audit.Service, keys *pii.Keyring, index *pii.Indexer, now func() time.Time) *Service {
-	return &Service{db: db, audit: au, keys: keys, index: index, now: now}
+	return &Service{db: db, audit: au, keys: keys, index: index, now: now, reveals: DefaultRevealLimits()}
 }
 
 // Patient is one person in one institution (matched by MRN, never by name).
@@ -651,13 +662,19 @@ func (s *Service) EncounterByVisit(ctx context.Context, p *access.Principal, ins
 // Reveal returns one full value of a patient (national_id, phone, address)
 // to someone whose scope covers one of the patient's encounters, and
 // audits it: PIPL asks that every access to sensitive data be traceable.
+// An outside agency may reveal only the phone number, and only of a
+// patient it has an open task for (requirePatientScope); every role is
+// held to a number of reveals per window (RevealLimits).
 func (s *Service) Reveal(ctx context.Context, p *access.Principal, patientID int64, field string) (string, error) {
-	pat, err := s.Get(ctx, nil, patientID)
+	pat, err := s.Get(ctx, s.db.R(), patientID)
 	if err != nil {
 		return "", err
 	}
 	if err := s.requirePatientScope(ctx, p, pat); err != nil {
 		return "", err
+	}
+	if p.Agency() && field != "phone" {
+		return "", errs.New(errs.Forbidden, "agency_reveal_forbidden", "an outside agency may reveal only the phone number of its own calls")
 	}
 	var v string
 	switch field {
@@ -670,17 +687,52 @@ func (s *Service) Reveal(ctx context.Context, p *access.Principal, patientID int
 	default:
 		return "", errs.Field("field", "bad_field", "field must be national_id, phone or address")
 	}
+	over := false
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		if over, err = s.countReveal(ctx, tx, p, pat.InstitutionID); err != nil {
+			return err
+		}
+		// A refused reveal is audited too, and its count and alert commit.
 		e := audit.Event(p, "patient.reveal", "patient", fmt.Sprint(pat.ID), pat.InstitutionID)
-		e.Detail = "field=" + field
+		e.Detail, e.Success = "field="+field, !over
+		if over {
+			e.Detail += " refused=reveal_limit"
+		}
 		return s.audit.Append(ctx, tx, e)
 	})
-	return v, err
+	if err != nil {
+		return "", err
+	}
+	if over {
+		return "", s.errRevealLimit(p)
+	}
+	return v, nil
 }
 
 // requirePatientScope allows p when an encounter of the patient lies in p's
 // scope (or p sees the whole institution).
 func (s *Service) requirePatientScope(ctx context.Context, p *access.Principal, pat *Patient) error {
+	if err := s.inScope(ctx, p, pat); err != nil {
+		return err
+	}
+	if !p.Agency() {
+		return nil
+	}
+	// An outside agency sees a patient only while it has a call to make.
+	if s.callScope != nil {
+		ok, err := s.callScope(ctx, nil, p, pat.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return errs.New(errs.Forbidden, "agency_out_of_scope", "this patient has no open follow-up routed to your agency")
+}
+
+// inScope allows p when an encounter of the patient lies in p's scope.
+func (s *Service) inScope(ctx context.Context, p *access.Principal, pat *Patient) error {
 	if p.SeesInstitution(pat.InstitutionID) {
 		return nil
 	}

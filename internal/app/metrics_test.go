@@ -1,0 +1,46 @@
+package app
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestMetricsGuard: /metrics answers only the configured bearer token, and
+// is off when none is configured (it used to be public).
+func TestMetricsGuard(t *testing.T) {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("suifang_build_info 1\n")) })
+	m := &metrics{}
+	cases := []struct {
+		name, token, auth string
+		want              int
+	}{
+		{"no token configured", "", "Bearer anything", http.StatusNotFound},
+		{"no token configured, no header", "", "", http.StatusNotFound},
+		{"missing header", "s3cr3t-scrape-token", "", http.StatusUnauthorized},
+		{"wrong token", "s3cr3t-scrape-token", "Bearer s3cr3t-scrape-tokeN", http.StatusUnauthorized},
+		{"prefix of the token", "s3cr3t-scrape-token", "Bearer s3cr3t", http.StatusUnauthorized},
+		{"basic auth", "s3cr3t-scrape-token", "Basic czNjcjN0LXNjcmFwZS10b2tlbg==", http.StatusUnauthorized},
+		{"right token", "s3cr3t-scrape-token", "Bearer s3cr3t-scrape-token", http.StatusOK},
+		{"scheme in lower case", "s3cr3t-scrape-token", "bearer s3cr3t-scrape-token", http.StatusOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			m.guard(tc.token, inner).ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d", rec.Code, tc.want)
+			}
+			if leaked := rec.Body.String() == "suifang_build_info 1\n"; leaked != (tc.want == http.StatusOK) {
+				t.Fatalf("body %q with status %d", rec.Body.String(), rec.Code)
+			}
+			if tc.want == http.StatusUnauthorized && rec.Header().Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+}
