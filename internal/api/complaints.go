@@ -357,12 +357,14 @@ func (s *server) complaintView(r *http.Request, p *access.Principal, id int64) (
 	}
 	visit := ""
 	if v.EncounterID != 0 {
-		// The complaint is in scope, so its linked stay's number is too.
-		enc, err := s.d.Patients.Encounter(ctx, nil, v.EncounterID)
-		if err != nil {
+		// The stay's number, when the caller's scope covers the stay.
+		enc, _, err := s.d.Patients.Stay(ctx, p, v.EncounterID)
+		switch {
+		case err == nil:
+			visit = enc.VisitNumber
+		case !errs.Is(err, errs.Forbidden):
 			return complaintJSON{}, err
 		}
-		visit = enc.VisitNumber
 	}
 	return complaintOf(v, visit), nil
 }

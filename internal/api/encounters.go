@@ -365,17 +365,18 @@ func (s *server) cancelEncounter(r *http.Request, p *access.Principal) (any, err
 		m.Event = intake.CancelAdmit
 	case "discharge":
 		m.Event = intake.CancelDischarge
+		// The patient room's rule, the one HL7 A13 follows too.
+		if _, err := patient.DischargeCancelled(enc); err != nil {
+			return nil, err
+		}
 		if enc.Status != patient.Discharged {
-			if enc.Status == patient.Admitted && !enc.DischargedAt.IsZero() {
-				// The discharge was cancelled before: nothing to do.
-				return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged"}, nil
-			}
-			return nil, errs.New(errs.Conflict, "not_discharged", "this encounter has no discharge to cancel")
+			// The discharge was cancelled before: nothing to do.
+			return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged"}, nil
 		}
 	default:
 		return nil, errs.Field("kind", "bad_kind", `kind must be "discharge" or "admission"`)
 	}
-	pat, err := s.d.Patients.Get(ctx, nil, enc.PatientID)
+	_, pat, err := s.d.Patients.Stay(ctx, p, enc.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +439,7 @@ func (s *server) getEncounter(r *http.Request, p *access.Principal) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	pat, err := s.d.Patients.Get(ctx, nil, enc.PatientID)
+	_, pat, err := s.d.Patients.Stay(ctx, p, enc.ID)
 	if err != nil {
 		return nil, err
 	}

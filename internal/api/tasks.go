@@ -248,6 +248,8 @@ type recordCreatedJSON struct {
 	Number string `json:"number"`
 	Hash   string `json:"hash"`
 	At     string `json:"at"`
+	// CaseOpened: the record handed its department a case (a notice).
+	CaseOpened bool `json:"case_opened"`
 }
 
 // completeTask records a reached follow-up; the record is numbered and
@@ -283,5 +285,6 @@ func (s *server) completeTask(r *http.Request, p *access.Principal) (any, error)
 	if err != nil {
 		return nil, notFoundTask(err)
 	}
-	return created(recordCreatedJSON{ID: rec.ID, Number: rec.Number, Hash: rec.Hash, At: rec.At.UTC().Format(timeLayout)}), nil
+	return created(recordCreatedJSON{ID: rec.ID, Number: rec.Number, Hash: rec.Hash, At: rec.At.UTC().Format(timeLayout),
+		CaseOpened: rec.OpenedCase}), nil
 }

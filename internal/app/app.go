@@ -40,12 +40,6 @@ type Config struct {
 	MLLPAddr        string // HL7 v2 MLLP listen address; "" = off
 	CTIURL          string // click-to-call hook of the telephony system; "" = tel: links only
 	CTIToken        string
-	// MetricsToken guards /metrics: a scraper sends it as a bearer token.
-	// Empty turns /metrics off (it names routes, versions and load).
-	MetricsToken string
-	// Reveals caps reveals of full patient values per user; zero values
-	// take patient.DefaultRevealLimits.
-	Reveals patient.RevealLimits
 	SecureCookies   bool          // mark cookies Secure (serve behind HTTPS)
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	Auth            auth.Policy
@@ -62,6 +56,12 @@ type Config struct {
 	// DemoHistoryDays is how many days of discharges and follow-up history
 	// SeedDemo creates (0: 90; negative: none).
 	DemoHistoryDays int
+	// MetricsToken guards /metrics: a scraper sends it as a bearer token.
+	// Empty turns /metrics off (it names routes, versions and load).
+	MetricsToken string
+	// Reveals caps reveals of full patient values per user; zero values
+	// take patient.DefaultRevealLimits.
+	Reveals patient.RevealLimits
 }
 
 // DefaultConfig returns the documented defaults.

@@ -12,6 +12,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
+	"suifang/internal/patient"
 	"suifang/internal/store"
 )
 
@@ -319,6 +320,25 @@ func (s *Service) task(ctx context.Context, q store.Querier, p *access.Principal
 	return t, nil
 }
 
+// TaskPatient returns a task p may work with its patient and stay: the
+// task's scope is the reach of the call, so an agency sees the patient of
+// its task (even once closed) and nobody else's.
+func (s *Service) TaskPatient(ctx context.Context, p *access.Principal, id int64) (*Task, *patient.Patient, *patient.Encounter, error) {
+	t, err := s.Task(ctx, p, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pat, err := s.patients.Get(ctx, s.db.R(), t.PatientID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	enc, err := s.patients.Encounter(ctx, s.db.R(), t.EncounterID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, pat, enc, nil
+}
+
 // routed reports whether task t is within p's reach by role: everyone's
 // but an outside agency's, whose reach is the steps planned for the
 // third_party role and the tasks assigned to its user. Plan rules route a
@@ -381,9 +401,15 @@ func (s *Service) Release(ctx context.Context, p *access.Principal, id int64) er
 	})
 }
 
+// HeldByOther reports whether someone other than p holds a live claim on
+// t, under the configured claim time (the worklist greys such tasks).
+func (s *Service) HeldByOther(t *Task, p *access.Principal) bool {
+	return t.ClaimedBy != 0 && t.ClaimedBy != p.UserID && s.now().Sub(t.ClaimedAt) < s.policy.ClaimFor
+}
+
 // requireClaim refuses work on a task someone else currently holds.
 func (s *Service) requireClaim(t *Task, p *access.Principal) error {
-	if t.ClaimedBy != 0 && t.ClaimedBy != p.UserID && s.now().Sub(t.ClaimedAt) < s.policy.ClaimFor {
+	if s.HeldByOther(t, p) {
 		return errs.New(errs.Conflict, "task_claimed", "someone else is working on this follow-up")
 	}
 	return nil

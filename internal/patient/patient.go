@@ -247,6 +247,23 @@ func validate(m *intake.Message) error {
 	return nil
 }
 
+// DischargeCancelled is the one rule for taking back a discharge (HL7 A13,
+// the API's cancel, a file's 取消出院 row): a discharged stay is admitted
+// again; a stay whose discharge was already taken back stays as it is (a
+// re-sent A13); a stay never discharged, or cancelled, has no discharge to
+// take back, which is a conflict the sender should see.
+func DischargeCancelled(e *Encounter) (string, error) {
+	switch {
+	case e.Status == Discharged:
+		return Admitted, nil
+	case e.Status == Admitted && !e.DischargedAt.IsZero():
+		return Admitted, nil
+	default:
+		return "", &errs.Error{Kind: errs.Conflict, Code: "not_discharged", Msg: "this encounter has no discharge to cancel",
+			Fields: map[string]string{"visit_number": "not_discharged"}}
+	}
+}
+
 // Apply stores one intake message in tx for institution inst: it finds or
 // creates the patient by MRN, creates or updates the encounter by visit
 // number, and applies cancellations. Applying the same message twice changes
@@ -278,6 +295,12 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 			return nil, invalid("visit_number", "this visit number already belongs to another patient (MRN differs)")
 		}
 	}
+	status := Cancelled // A11 cancels the stay
+	if m.Event == intake.CancelDischarge {
+		if status, err = DischargeCancelled(enc); err != nil {
+			return nil, err
+		}
+	}
 	pat, err := s.upsertPatient(ctx, tx, inst, m, now)
 	if err != nil {
 		return nil, err
@@ -287,16 +310,6 @@ func (s *Service) Apply(ctx context.Context, tx store.Querier, inst int64, depts
 		ch.PrevStatus, ch.PrevDischargeDate = enc.Status, enc.DischargeDate
 	}
 	if cancel {
-		// A11 cancels the stay. A13 takes back a discharge: the patient is
-		// back in hospital; for a stay that is not discharged (a re-sent
-		// A13) it changes nothing.
-		status := Cancelled
-		if m.Event == intake.CancelDischarge {
-			status = enc.Status
-			if enc.Status == Discharged {
-				status = Admitted
-			}
-		}
 		if status != enc.Status {
 			if _, err := tx.ExecContext(ctx, `UPDATE encounters SET status = $1, updated_at = $2 WHERE id = $3`, status, now, enc.ID); err != nil {
 				return nil, fmt.Errorf("patient: cancel encounter: %w", err)
@@ -645,6 +658,29 @@ func (s *Service) Encounter(ctx context.Context, q store.Querier, id int64) (*En
 		return nil, fmt.Errorf("patient: read encounter: %w", err)
 	}
 	return e, nil
+}
+
+// Stay returns stay id and its patient to p, whose scope must cover the
+// stay's department or ward (an outside agency also needs an open task for
+// the patient). Pages of other rooms name a linked stay through it.
+func (s *Service) Stay(ctx context.Context, p *access.Principal, id int64) (*Encounter, *Patient, error) {
+	e, err := s.Encounter(ctx, s.db.R(), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !p.SeesDepartment(e.InstitutionID, e.DepartmentID) && !p.SeesDepartment(e.InstitutionID, e.WardID) {
+		return nil, nil, errs.New(errs.Forbidden, "out_of_scope", "this stay is outside your data scope")
+	}
+	pat, err := s.Get(ctx, s.db.R(), e.PatientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Agency() {
+		if err := s.requirePatientScope(ctx, p, pat); err != nil {
+			return nil, nil, err
+		}
+	}
+	return e, pat, nil
 }
 
 // EncounterByVisit finds an encounter by its visit number, checking scope.
