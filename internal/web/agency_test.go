@@ -41,7 +41,7 @@ type agEnv struct {
 	p1L3, p2L3 int64 // their service-centre calls
 }
 
-func newAgencyEnv(t *testing.T, reveals patient.RevealLimits) *agEnv {
+func newAgencyEnv(t *testing.T, opt func(*core.Options)) *agEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.SQLite(t)
@@ -51,8 +51,11 @@ func newAgencyEnv(t *testing.T, reveals patient.RevealLimits) *agEnv {
 	index, _ := pii.NewIndexer(bytes.Repeat([]byte{9}, 32))
 	pol := auth.DefaultPolicy()
 	pol.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
-	sv, err := core.Build(db, core.Options{Now: clk.Now, Auth: pol, Followup: followup.DefaultPolicy(), Keys: keys, Index: index,
-		Reveals: reveals})
+	o := core.Options{Now: clk.Now, Auth: pol, Followup: followup.DefaultPolicy(), Keys: keys, Index: index}
+	if opt != nil {
+		opt(&o)
+	}
+	sv, err := core.Build(db, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +175,7 @@ func (e *agEnv) refusals(username string) []audit.Entry {
 // flag are out of its reach. Before the cut, the agency had the service
 // centre's full reach (every line below marked "was" answered 200).
 func TestAgencyReach(t *testing.T) {
-	e := newAgencyEnv(t, patient.RevealLimits{})
+	e := newAgencyEnv(t, nil)
 	ctx := context.Background()
 	ag := e.login("agency", adminPW)
 	p1, p2 := "/patients/"+itoa(e.p1), "/patients/"+itoa(e.p2)
@@ -335,7 +338,9 @@ func TestAgencyReach(t *testing.T) {
 // refusal is audited, and quality gets one in-app alert per window naming
 // the user and the count, never the patient.
 func TestRevealLimit(t *testing.T) {
-	e := newAgencyEnv(t, patient.RevealLimits{Window: time.Hour, Staff: 3, Agency: 2})
+	e := newAgencyEnv(t, func(o *core.Options) {
+		o.Reveals = patient.RevealLimits{Window: time.Hour, Staff: 3, Agency: 2}
+	})
 	ctx := context.Background()
 	ag := e.login("agency", adminPW)
 	task := "/followup/tasks/" + itoa(e.p1L3) + "/reveal"
@@ -384,4 +389,31 @@ func TestRevealLimit(t *testing.T) {
 	// The next hour starts afresh.
 	e.clk.Advance(time.Hour)
 	want(t, e.login("agency", adminPW).post(task, nil), http.StatusOK, "13800138000")
+}
+
+// TestClaimHeldUsesConfiguredPolicy: the task page greys a claim only as
+// long as the configured claim time, not the built-in 30 minutes (the
+// handler used DefaultPolicy()).
+func TestClaimHeldUsesConfiguredPolicy(t *testing.T) {
+	e := newAgencyEnv(t, func(o *core.Options) { o.Followup.ClaimFor = 10 * time.Minute })
+	agent := e.login("agent", adminPW)
+	want(t, agent.post("/followup/tasks/"+itoa(e.p2L3)+"/claim", nil), http.StatusOK)
+	if _, err := e.sv.Auth.CreateUser(context.Background(), access.System(), auth.UserInput{Username: "agent2", DisplayName: "钱随访",
+		Password: adminPW, HomeInstitutionID: e.h1, Roles: []access.Role{access.Agent}, Grants: []access.Grant{{InstitutionID: e.h1}},
+		Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(5 * time.Minute)
+	other := e.login("agent2", adminPW)
+	task := "/followup/tasks/" + itoa(e.p2L3)
+	r := other.get(task)
+	want(t, r, http.StatusOK, "pill amber")
+	wantNot(t, r, `id="claim-form"`)
+	e.clk.Advance(6 * time.Minute) // 11 minutes: the claim has lapsed (it would hold for 30 by default)
+	r = other.get(task)
+	want(t, r, http.StatusOK, `id="claim-form"`)
+	wantNot(t, r, "pill amber")
+	if err := e.sv.Followup.Claim(context.Background(), e.principal("agent2"), e.p2L3); err != nil {
+		t.Fatalf("the service lets the claim lapse at 10 minutes: %v", err)
+	}
 }
