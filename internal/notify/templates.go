@@ -46,6 +46,8 @@ var sampleParams = map[string]string{
 	"patient":  "张*明",
 	"hours":    "48",
 	"count":    "3",
+	"user":     "孙专员（agency）",
+	"window":   "1小时",
 }
 
 // SampleParams returns the preview values of a template's placeholders.
