@@ -50,6 +50,18 @@ func TestAPIRefusalAudited(t *testing.T) {
 			!strings.Contains(a.Detail, "code=abnormal_action_forbidden") {
 			t.Errorf("refusal entry %+v", a)
 		}
+		// Another institution's token is told "not found", and the refusal
+		// behind it is audited all the same.
+		wantProblem(t, e.do("GET", fmt.Sprintf("/api/v1/abnormal-reports/%d", rep.ID), e.tok2), http.StatusNotFound, "abnormal_not_found")
+		wantProblem(t, e.do("GET", "/api/v1/abnormal-reports/99999", e.tok2), http.StatusNotFound, "abnormal_not_found")
+		list, err = e.deps.Audit.List(context.Background(), access.System(), audit.Filter{Action: "access.refused"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 2 || list[0].ObjectType != "abnormal-reports" || list[0].ObjectID != fmt.Sprint(rep.ID) ||
+			list[0].Actor == a.Actor || !strings.Contains(list[0].Detail, "route=GET /api/v1/abnormal-reports/{id} code=out_of_scope") {
+			t.Fatalf("hidden refusal: %+v", list)
+		}
 		if r, err := e.deps.Audit.Verify(context.Background()); err != nil || !r.OK {
 			t.Errorf("chain after refusals: %+v %v", r, err)
 		}

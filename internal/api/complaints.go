@@ -96,12 +96,7 @@ func (s *server) needComplaints() error {
 }
 
 // hideComplaint answers "not found" for a complaint outside the caller's scope.
-func hideComplaint(err error) error {
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return errComplaintNotFound
-	}
-	return err
-}
+func hideComplaint(err error) error { return hideAs(errComplaintNotFound, err) }
 
 type nextDeadlineJSON struct {
 	Milestone string `json:"milestone"`

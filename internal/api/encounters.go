@@ -391,10 +391,10 @@ func (s *server) encounterOf(ctx context.Context, p *access.Principal, visit str
 		return nil, errEncounterNotFound
 	}
 	enc, err := s.d.Patients.EncounterByVisit(ctx, p, p.InstitutionID, visit)
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return nil, errEncounterNotFound
+	if err != nil {
+		return nil, hideAs(errEncounterNotFound, err)
 	}
-	return enc, err
+	return enc, nil
 }
 
 type maskedPatientJSON struct {

@@ -124,12 +124,7 @@ func (s *server) listTasks(r *http.Request, p *access.Principal) (any, error) {
 var errTaskNotFound = errs.New(errs.NotFound, "task_not_found", "no such follow-up task")
 
 // notFoundTask hides scope failures behind errTaskNotFound.
-func notFoundTask(err error) error {
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return errTaskNotFound
-	}
-	return err
-}
+func notFoundTask(err error) error { return hideAs(errTaskNotFound, err) }
 
 // taskByID returns a task of the token's institution.
 func (s *server) taskByID(ctx context.Context, p *access.Principal, raw string) (*followup.Task, error) {

@@ -3,6 +3,7 @@ package app
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +44,31 @@ func TestMetricsGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzMetricsGuard: whatever Authorization header arrives, only the exact
+// token (after "Bearer ", any case of the scheme, surrounding blanks)
+// reaches the metrics, and nothing panics.
+func FuzzMetricsGuard(f *testing.F) {
+	const token = "s3cr3t-scrape-token"
+	for _, s := range []string{"", "Bearer " + token, "bearer " + token, "Bearer  " + token + " ", "Bearer", "Bearer ",
+		"Basic " + token, token, "Bearer " + token + "x", "Bearer\t" + token, "Bearer " + token[:5]} {
+		f.Add(s)
+	}
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	g := (&metrics{}).guard(token, inner)
+	f.Fuzz(func(t *testing.T, h string) {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header["Authorization"] = []string{h}
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, req)
+		scheme, rest, ok := strings.Cut(h, " ")
+		allowed := ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(rest) == token
+		if (rec.Code == http.StatusTeapot) != allowed {
+			t.Fatalf("header %q: status %d", h, rec.Code)
+		}
+		if rec.Code != http.StatusTeapot && rec.Code != http.StatusUnauthorized {
+			t.Fatalf("header %q: status %d", h, rec.Code)
+		}
+	})
 }
