@@ -16,6 +16,7 @@ import (
 	"suifang/internal/importer"
 	"suifang/internal/intake"
 	"suifang/internal/notice"
+	"suifang/internal/patient"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
 )
@@ -196,6 +197,37 @@ func TestAPIAgencyComplaints(t *testing.T) {
 		st, _, v := e.as(e.quality, "GET", "/api/v1/complaints/{id}", cid, "")
 		if st != http.StatusOK || v == nil {
 			t.Errorf("quality: %d", st)
+		}
+	})
+}
+
+// TestAPIContactRevealCapped: revealing a complainant's contact counts
+// against the same per-caller cap as a patient's values.
+func TestAPIContactRevealCapped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newComplaintEnv(t, db)
+		e.deps.Patients.SetRevealLimits(patient.RevealLimits{Integration: 2}, nil)
+		e.cs.SetRevealCap(e.deps.Patients.CountReveal)
+		c, err := e.cs.Register(context.Background(), e.quality, complaint.Input{InstitutionID: e.h1, Channel: "phone",
+			ComplainantName: "张晓明", ComplainantRole: "patient", Contact: "138 0013 8000", DepartmentID: e.card,
+			Content: "出院结算时等候两小时无人解释", Category: "process"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := fmt.Sprintf("/api/v1/complaints/%d/contact", c.ID)
+		for range 2 {
+			if w := e.do("GET", path, e.tok1); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "138 0013 8000") {
+				t.Fatalf("contact: %d %s", w.Code, w.Body)
+			}
+		}
+		w := e.do("GET", path, e.tok1)
+		wantProblem(t, w, http.StatusForbidden, "reveal_limit")
+		if strings.Contains(w.Body.String(), "138 0013 8000") {
+			t.Fatal("the refusal carries the contact")
+		}
+		list, err := e.deps.Audit.List(context.Background(), access.System(), audit.Filter{Action: "complaint.reveal_contact"})
+		if err != nil || len(list) != 3 || list[0].Success || list[0].Detail != "refused=reveal_limit" {
+			t.Fatalf("contact reveals audited: %+v %v", list, err)
 		}
 	})
 }

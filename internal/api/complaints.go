@@ -75,8 +75,8 @@ func complaintRoutes() []route {
 			Op: operation{ID: "listComplaintEscalations", Summary: "The milestones of a complaint that passed and were escalated, once each",
 				Params: []param{pathComplaint}, Schema: "EscalationList", Errors: []int{404, 503}}},
 		{Method: "GET", Path: "/api/v1/complaints/{id}/contact", handle: (*server).complaintContact,
-			Op: operation{ID: "revealComplaintContact", Summary: "The complainant's full contact; every reveal is written to the audit log",
-				Params: []param{pathComplaint}, Schema: "ComplaintContact", Errors: []int{404, 503}}},
+			Op: operation{ID: "revealComplaintContact", Summary: "The complainant's full contact; every reveal is written to the audit log; past the per-caller cap it is refused (403 reveal_limit)",
+				Params: []param{pathComplaint}, Schema: "ComplaintContact", Errors: []int{403, 404, 503}}},
 	}
 }
 
@@ -603,6 +603,9 @@ func (s *server) complaintContact(r *http.Request, p *access.Principal) (any, er
 		return nil, err
 	}
 	c, err := s.d.Complaints.RevealContact(r.Context(), p, id)
+	if errs.CodeOf(err) == "reveal_limit" {
+		return nil, err // the caller sees the complaint; only the cap refuses
+	}
 	if err != nil {
 		return nil, hideComplaint(err)
 	}

@@ -118,6 +118,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Calendar.OnChange(s.Complaints.CalendarChanged)
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
+	s.Complaints.SetRevealCap(s.Patients.CountReveal)               // a contact reveal counts like a patient's
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back

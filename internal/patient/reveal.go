@@ -163,6 +163,18 @@ func (s *Service) alertQuality(ctx context.Context, tx *sql.Tx, p *access.Princi
 	return nil
 }
 
+// CountReveal counts, in tx, one reveal by p of a full value another room
+// keeps (a complainant's contact) under the same cap. refusal is non-nil
+// when p is over it: the caller commits tx (keeping the count and the
+// alert) and answers with refusal instead of the value.
+func (s *Service) CountReveal(ctx context.Context, tx *sql.Tx, p *access.Principal, inst int64) (refusal, err error) {
+	over, err := s.countReveal(ctx, tx, p, inst)
+	if err != nil || !over {
+		return nil, err
+	}
+	return s.errRevealLimit(p), nil
+}
+
 // windowText says a window the way the alert reads it: 1小时, 30分钟.
 func windowText(d time.Duration) string {
 	if d%time.Hour == 0 {
