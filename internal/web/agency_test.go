@@ -417,3 +417,22 @@ func TestClaimHeldUsesConfiguredPolicy(t *testing.T) {
 		t.Fatalf("the service lets the claim lapse at 10 minutes: %v", err)
 	}
 }
+
+// TestRecordFlashReportsTheCase: the page says a case went to the
+// department exactly when the follow-up service opened one (the handler
+// used to repeat the rule and claim a case the service never opened).
+func TestRecordFlashReportsTheCase(t *testing.T) {
+	e := newAgencyEnv(t, nil)
+	dissatisfied := url.Values{"channel": {"phone"}, "treatment_effect": {"improved"}, "satisfaction": {followup.Dissatisfied},
+		"medication_guidance": {"按时服用阿司匹林"}, "revisit_advice": {"两周后心内科复诊"}, "opinions": {"出院带药说明不清楚，电话咨询没人接"}}
+	ag := e.login("agency", adminPW)
+	want(t, ag.post("/followup/tasks/"+itoa(e.p1L3)+"/claim", nil), http.StatusOK)
+	want(t, ag.post("/followup/tasks/"+itoa(e.p1L3)+"/record", dissatisfied), http.StatusOK, "已转科室处理（随访病例）。")
+	// Without a case room wired, nothing is opened and the page says so.
+	e.sv.Followup.SetCaseHook(nil)
+	agent := e.login("agent", adminPW)
+	want(t, agent.post("/followup/tasks/"+itoa(e.p2L3)+"/claim", nil), http.StatusOK)
+	r := agent.post("/followup/tasks/"+itoa(e.p2L3)+"/record", dissatisfied)
+	want(t, r, http.StatusOK, "SF-H1-")
+	wantNot(t, r, "已转科室处理（随访病例）。")
+}
