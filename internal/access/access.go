@@ -65,6 +65,24 @@ func (p *Principal) HasAny(rs ...Role) bool {
 	return false
 }
 
+// Agency reports whether p is an outside call centre (第三方/外包) and
+// nothing more: the third_party role without any hospital role. Its reach
+// is the follow-up tasks routed to the agency (steps whose role is
+// third_party, or tasks assigned to the user) and the patients of its open
+// tasks, never the hospital's complaints, notices or ID numbers.
+func (p *Principal) Agency() bool {
+	return p.Has(ThirdParty) && !p.HasAny(SysAdmin, Leadership, Quality, Agent, Nurse, Doctor, DeptHead, Integration)
+}
+
+// RequireStaff returns Forbidden for an agency principal: the action is for
+// the hospital's own staff.
+func (p *Principal) RequireStaff() error {
+	if p.Agency() {
+		return errs.New(errs.Forbidden, "agency_forbidden", "an outside agency may not do this")
+	}
+	return nil
+}
+
 // IsAdmin reports whether p administers the system.
 func (p *Principal) IsAdmin() bool { return p.Has(SysAdmin) }
 

@@ -186,3 +186,36 @@ func TestSystem(t *testing.T) {
 		t.Error("changing one System principal changed another")
 	}
 }
+
+// TestAgency: the third_party role alone is an outside agency; with any
+// hospital role the person is staff.
+func TestAgency(t *testing.T) {
+	inst := []access.Grant{{InstitutionID: 1}}
+	cases := []struct {
+		roles  []access.Role
+		agency bool
+	}{
+		{[]access.Role{access.ThirdParty}, true},
+		{[]access.Role{access.ThirdParty, access.Agent}, false},
+		{[]access.Role{access.ThirdParty, access.Quality}, false},
+		{[]access.Role{access.Agent}, false},
+		{[]access.Role{access.Nurse}, false},
+		{nil, false},
+	}
+	for _, tc := range cases {
+		p := &access.Principal{UserID: 5, Roles: tc.roles, Grants: inst}
+		if got := p.Agency(); got != tc.agency {
+			t.Errorf("%v: Agency() = %t", tc.roles, got)
+		}
+		err := p.RequireStaff()
+		if tc.agency != (err != nil) || err != nil && (!errs.Is(err, errs.Forbidden) || errs.CodeOf(err) != "agency_forbidden") {
+			t.Errorf("%v: RequireStaff() = %v", tc.roles, err)
+		}
+	}
+	if nilP.Agency() || nilP.RequireStaff() != nil {
+		t.Error("nil principal is an agency")
+	}
+	if access.System().Agency() {
+		t.Error("the system is an agency")
+	}
+}

@@ -184,7 +184,10 @@ func (s *server) abnormalByID(r *http.Request, p *access.Principal) (*abnormal.R
 		return nil, errAbnormalNotFound
 	}
 	rep, err := s.d.Abnormal.Get(r.Context(), p, id)
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) || err == nil && rep.InstitutionID != p.InstitutionID {
+	if err != nil {
+		return nil, hideAs(errAbnormalNotFound, err)
+	}
+	if rep.InstitutionID != p.InstitutionID {
 		return nil, errAbnormalNotFound
 	}
 	return rep, err

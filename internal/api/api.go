@@ -171,6 +171,13 @@ func (s *server) endpoint(rt route) http.Handler {
 		}
 		v, err := rt.handle(s, r, p)
 		if err != nil {
+			// Refusals are audited here, once for every route, also those
+			// answered as "not found".
+			if refused, ok := refusalOf(err); ok && p != nil && s.d.Audit != nil {
+				if aerr := s.d.Audit.Refused(r.Context(), p, r, errs.CodeOf(refused)); aerr != nil {
+					s.log.ErrorContext(r.Context(), "audit refusal", "request_id", requestIDOf(r.Context()), "err", aerr)
+				}
+			}
 			s.fail(w, r, err)
 			return
 		}

@@ -75,8 +75,8 @@ func complaintRoutes() []route {
 			Op: operation{ID: "listComplaintEscalations", Summary: "The milestones of a complaint that passed and were escalated, once each",
 				Params: []param{pathComplaint}, Schema: "EscalationList", Errors: []int{404, 503}}},
 		{Method: "GET", Path: "/api/v1/complaints/{id}/contact", handle: (*server).complaintContact,
-			Op: operation{ID: "revealComplaintContact", Summary: "The complainant's full contact; every reveal is written to the audit log",
-				Params: []param{pathComplaint}, Schema: "ComplaintContact", Errors: []int{404, 503}}},
+			Op: operation{ID: "revealComplaintContact", Summary: "The complainant's full contact; every reveal is written to the audit log; past the per-caller cap it is refused (403 reveal_limit)",
+				Params: []param{pathComplaint}, Schema: "ComplaintContact", Errors: []int{403, 404, 503}}},
 	}
 }
 
@@ -96,12 +96,7 @@ func (s *server) needComplaints() error {
 }
 
 // hideComplaint answers "not found" for a complaint outside the caller's scope.
-func hideComplaint(err error) error {
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return errComplaintNotFound
-	}
-	return err
-}
+func hideComplaint(err error) error { return hideAs(errComplaintNotFound, err) }
 
 type nextDeadlineJSON struct {
 	Milestone string `json:"milestone"`
@@ -357,12 +352,14 @@ func (s *server) complaintView(r *http.Request, p *access.Principal, id int64) (
 	}
 	visit := ""
 	if v.EncounterID != 0 {
-		// The complaint is in scope, so its linked stay's number is too.
-		enc, err := s.d.Patients.Encounter(ctx, nil, v.EncounterID)
-		if err != nil {
+		// The stay's number, when the caller's scope covers the stay.
+		enc, _, err := s.d.Patients.Stay(ctx, p, v.EncounterID)
+		switch {
+		case err == nil:
+			visit = enc.VisitNumber
+		case !errs.Is(err, errs.Forbidden):
 			return complaintJSON{}, err
 		}
-		visit = enc.VisitNumber
 	}
 	return complaintOf(v, visit), nil
 }
@@ -606,6 +603,9 @@ func (s *server) complaintContact(r *http.Request, p *access.Principal) (any, er
 		return nil, err
 	}
 	c, err := s.d.Complaints.RevealContact(r.Context(), p, id)
+	if errs.CodeOf(err) == "reveal_limit" {
+		return nil, err // the caller sees the complaint; only the cap refuses
+	}
 	if err != nil {
 		return nil, hideComplaint(err)
 	}

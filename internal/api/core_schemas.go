@@ -206,11 +206,13 @@ func coreSchemas() obj {
 			"recording_consent":   boolean,
 			"recording_ref":       obj{"type": "string", "description": "kept only with recording_consent"},
 		}),
-		"RecordCreated": object([]string{"id", "number", "hash", "at"}, obj{
+		"RecordCreated": object([]string{"id", "number", "hash", "at", "case_opened"}, obj{
 			"id":     id,
 			"number": obj{"type": "string", "examples": []string{"SF-H1-20260901-0001"}},
 			"hash":   obj{"type": "string", "description": "SHA-256 link of the institution's record chain"},
 			"at":     obj{"type": "string", "format": "date-time"},
+			"case_opened": obj{"type": "boolean",
+				"description": "the record handed its department a case (不满意 or a problem opinion); always false for a correction"},
 		}),
 		"RecordFields": object([]string{"channel", "treatment_effect", "satisfaction", "medication_guidance", "revisit_advice",
 			"nps", "opinions", "opinion_problem", "revisit_needed", "recording_consent", "recording_ref"}, obj{

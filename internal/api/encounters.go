@@ -387,18 +387,19 @@ func (s *server) cancelEncounter(r *http.Request, p *access.Principal) (any, err
 		m.Event = intake.CancelAdmit
 	case "discharge":
 		m.Event = intake.CancelDischarge
+		// The patient room's rule, the one HL7 A13 follows too.
+		if _, err := patient.DischargeCancelled(enc); err != nil {
+			return nil, err
+		}
 		if enc.Status != patient.Discharged {
-			if enc.Status == patient.Admitted && !enc.DischargedAt.IsZero() {
-				// The discharge was cancelled before: nothing to do.
-				return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged",
-					Class: string(enc.Class), Warnings: []warningJSON{}}, nil
-			}
-			return nil, errs.New(errs.Conflict, "not_discharged", "this encounter has no discharge to cancel")
+			// The discharge was cancelled before: nothing to do.
+			return encounterResultJSON{VisitNumber: enc.VisitNumber, Status: enc.Status, Change: "unchanged",
+				Class: string(enc.Class), Warnings: []warningJSON{}}, nil
 		}
 	default:
 		return nil, errs.Field("kind", "bad_kind", `kind must be "discharge" or "admission"`)
 	}
-	pat, err := s.d.Patients.Get(ctx, nil, enc.PatientID)
+	_, pat, err := s.d.Patients.Stay(ctx, p, enc.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -413,10 +414,10 @@ func (s *server) encounterOf(ctx context.Context, p *access.Principal, visit str
 		return nil, errEncounterNotFound
 	}
 	enc, err := s.d.Patients.EncounterByVisit(ctx, p, p.InstitutionID, visit)
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return nil, errEncounterNotFound
+	if err != nil {
+		return nil, hideAs(errEncounterNotFound, err)
 	}
-	return enc, err
+	return enc, nil
 }
 
 type maskedPatientJSON struct {
@@ -461,7 +462,7 @@ func (s *server) getEncounter(r *http.Request, p *access.Principal) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	pat, err := s.d.Patients.Get(ctx, nil, enc.PatientID)
+	_, pat, err := s.d.Patients.Stay(ctx, p, enc.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -140,12 +140,7 @@ var errPatientNotFound = errs.New(errs.NotFound, "patient_not_found", "no such p
 
 // hidePatient answers "not found" for another institution's patient or one
 // outside the token's scope, so a token cannot probe.
-func hidePatient(err error) error {
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return errPatientNotFound
-	}
-	return err
-}
+func hidePatient(err error) error { return hideAs(errPatientNotFound, err) }
 
 func (s *server) getPatient(r *http.Request, p *access.Principal) (any, error) {
 	if err := s.needCore(); err != nil {
@@ -270,7 +265,10 @@ func (s *server) recordByID(r *http.Request, p *access.Principal) (*followup.Rec
 		return nil, errRecordNotFound
 	}
 	v, err := s.d.Followup.Record(r.Context(), p, id)
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) || err == nil && v.InstitutionID != p.InstitutionID {
+	if err != nil {
+		return nil, hideAs(errRecordNotFound, err)
+	}
+	if v.InstitutionID != p.InstitutionID {
 		return nil, errRecordNotFound
 	}
 	return v, err

@@ -32,6 +32,33 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.code + ": " + e.detail }
 
+// hideAs answers shown ("not found") for an object the caller may not see
+// or that does not exist, so a token cannot probe. A refusal stays
+// recognisable underneath, so the endpoint still audits it.
+func hideAs(shown, err error) error {
+	switch {
+	case errs.Is(err, errs.Forbidden):
+		return &hiddenRefusal{shown: shown, refused: err}
+	case errs.Is(err, errs.NotFound):
+		return shown
+	}
+	return err
+}
+
+// hiddenRefusal is a Forbidden answered as not found.
+type hiddenRefusal struct{ shown, refused error }
+
+func (h *hiddenRefusal) Error() string { return h.shown.Error() }
+func (h *hiddenRefusal) Unwrap() error { return h.shown }
+
+// refusalOf reports the refusal in err, shown or hidden, for the audit.
+func refusalOf(err error) (error, bool) {
+	if h, ok := errors.AsType[*hiddenRefusal](err); ok {
+		return h.refused, true
+	}
+	return err, errs.KindOf(err) == errs.Forbidden
+}
+
 // statusOf is the one place an error kind becomes an HTTP status. Invalid is
 // always 400, with or without field errors.
 func statusOf(k errs.Kind) int {

@@ -124,12 +124,7 @@ func (s *server) listTasks(r *http.Request, p *access.Principal) (any, error) {
 var errTaskNotFound = errs.New(errs.NotFound, "task_not_found", "no such follow-up task")
 
 // notFoundTask hides scope failures behind errTaskNotFound.
-func notFoundTask(err error) error {
-	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
-		return errTaskNotFound
-	}
-	return err
-}
+func notFoundTask(err error) error { return hideAs(errTaskNotFound, err) }
 
 // taskByID returns a task of the token's institution.
 func (s *server) taskByID(ctx context.Context, p *access.Principal, raw string) (*followup.Task, error) {
@@ -248,6 +243,8 @@ type recordCreatedJSON struct {
 	Number string `json:"number"`
 	Hash   string `json:"hash"`
 	At     string `json:"at"`
+	// CaseOpened: the record handed its department a case (a notice).
+	CaseOpened bool `json:"case_opened"`
 }
 
 // completeTask records a reached follow-up; the record is numbered and
@@ -283,5 +280,6 @@ func (s *server) completeTask(r *http.Request, p *access.Principal) (any, error)
 	if err != nil {
 		return nil, notFoundTask(err)
 	}
-	return created(recordCreatedJSON{ID: rec.ID, Number: rec.Number, Hash: rec.Hash, At: rec.At.UTC().Format(timeLayout)}), nil
+	return created(recordCreatedJSON{ID: rec.ID, Number: rec.Number, Hash: rec.Hash, At: rec.At.UTC().Format(timeLayout),
+		CaseOpened: rec.OpenedCase}), nil
 }

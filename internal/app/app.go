@@ -24,8 +24,8 @@ import (
 	"suifang/internal/core"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
-	"suifang/internal/mllpauth"
 	"suifang/internal/intake"
+	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -68,12 +68,19 @@ type Config struct {
 	// in the known Debian paths (fonts-lxgw-wenkai, fonts-droid-fallback)
 	// and, finding none, falls back to the non-embedded STSong-Light.
 	PDFFont string
+	// MetricsToken guards /metrics: a scraper sends it as a bearer token.
+	// Empty turns /metrics off (it names routes, versions and load).
+	MetricsToken string
+	// Reveals caps reveals of full patient values per user; zero values
+	// take patient.DefaultRevealLimits.
+	Reveals patient.RevealLimits
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{DB: "./suifang.db", Addr: ":8080", ShutdownTimeout: 10 * time.Second, MLLP: DefaultMLLPConfig(), Classes: intake.DefaultClasses(),
-		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev"}
+		Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(), Notify: notify.DefaultPolicy(), Version: "dev",
+		Reveals: patient.DefaultRevealLimits()}
 }
 
 // App is a running Suifang: its store and services.
@@ -136,7 +143,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey, Classes: cfg.Classes}
+		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey, Classes: cfg.Classes,
+		Reveals: cfg.Reveals}
 	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
 		db.Close()
@@ -180,7 +188,7 @@ func (a *App) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.Handle("GET /metrics", a.metrics.guard(a.Cfg.MetricsToken, a.metrics.handler()))
 	mux.Handle("/api/v1/", a.api)
 	mux.Handle("/", a.web.Handler())
 	// The UI has its own mux behind middleware; ask it for the real pattern so

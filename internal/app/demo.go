@@ -192,6 +192,9 @@ func (a *App) seedHistory(ctx context.Context, users, depts map[string]int64) er
 	now := a.Cfg.Now()
 	loc := h1.Location()
 	today := followup.Today(now, loc)
+	if err := a.outsourceSurgeryCalls(ctx, sys, h1.ID); err != nil {
+		return err
+	}
 	cfg := gen.Config{Seed: demoSeed, Count: demoPerDay * days, Start: today.AddDays(1 - days).In(loc), End: now,
 		Institutions: []string{"H01", "H02"}, Weights: []int{3, 1}}
 	rep, err := a.Importer.ImportStream(ctx, sys, importer.Options{Filename: "演示数据 demo-discharges", Format: "gen"},
@@ -384,12 +387,38 @@ func (h *demoHistory) work(ctx context.Context, inst *org.Institution, stream ui
 	return nil
 }
 
+// outsourceSurgeryCalls routes H01's service-centre calls of surgery
+// patients (L3, K90) to the third-party agency, the way a hospital
+// outsources part of its calls: the plan rule's step role is what routes a
+// task to the agency.
+func (a *App) outsourceSurgeryCalls(ctx context.Context, sys *access.Principal, inst int64) error {
+	rules, err := a.Followup.Rules(ctx, sys, inst)
+	if err != nil {
+		return fmt.Errorf("demo: rules: %w", err)
+	}
+	for _, r := range rules {
+		if r.Match.Surgery == nil || !*r.Match.Surgery {
+			continue
+		}
+		for i := range r.Steps {
+			if r.Steps[i].Role == access.Agent {
+				r.Steps[i].Role = access.ThirdParty
+			}
+		}
+		if _, err := a.Followup.SaveRule(ctx, sys, *r); err != nil {
+			return fmt.Errorf("demo: outsource rule: %w", err)
+		}
+	}
+	return nil
+}
+
 func daysBetween(a, b calendar.Date) int {
 	return int(b.In(time.UTC).Sub(a.In(time.UTC)).Hours() / 24)
 }
 
 // who does a task: the demo nurse and doctor for 心血管内科 (their scope),
-// the service centre and the third-party agency for H01's level-3 calls,
+// the service centre and the third-party agency (its surgery patients) for
+// H01's level-3 calls,
 // and the administrator for everything else.
 func (h *demoHistory) who(inst string, t *followup.Task, r *rand.Rand) *access.Principal {
 	if inst == "H01" {
@@ -398,10 +427,9 @@ func (h *demoHistory) who(inst string, t *followup.Task, r *rand.Rand) *access.P
 			return h.nurse
 		case t.Role == access.Doctor && t.DepartmentID == h.cardio:
 			return h.doctor
-		case t.Role == access.Agent || t.Role == access.ThirdParty:
-			if r.IntN(5) == 0 {
-				return h.agency
-			}
+		case t.Role == access.ThirdParty:
+			return h.agency
+		case t.Role == access.Agent:
 			return h.agent
 		}
 	}

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +61,26 @@ func (m *metrics) watchLoginGate(g *auth.Gate) {
 			Help: "Password checks refused busy (no hashing slot in time, or the queue full)."},
 			stat(func(s auth.GateStats) float64 { return float64(s.Refused) })),
 	)
+}
+
+// guard lets through only a request bearing token; with no token set,
+// /metrics is off. The comparison takes the same time for every guess.
+func (m *metrics) guard(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if token == "" {
+			http.Error(w, "metrics are off: start with --metrics-token", http.StatusNotFound)
+			return
+		}
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") ||
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="suifang-metrics"`)
+			http.Error(w, "metrics need the bearer token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (m *metrics) handler() http.Handler {

@@ -48,8 +48,9 @@ type Entry struct {
 
 // Service appends to and reads the audit log.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db      *store.DB
+	now     func() time.Time
+	refused refusals // the cap on refusal entries (Refused)
 }
 
 // New returns the audit service.

@@ -282,6 +282,15 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	intake  IntakeOptions
+	// revealCap counts a contact reveal under the patient room's cap per
+	// user (core wires patient.CountReveal); nil: no cap.
+	revealCap func(ctx context.Context, tx *sql.Tx, p *access.Principal, inst int64) (refusal, err error)
+}
+
+// SetRevealCap sets how contact reveals are counted against the per-user
+// cap on full values.
+func (s *Service) SetRevealCap(f func(ctx context.Context, tx *sql.Tx, p *access.Principal, inst int64) (refusal, err error)) {
+	s.revealCap = f
 }
 
 // New returns the complaint service. outbox and notices may be nil:
@@ -889,10 +898,14 @@ func (s *Service) details(ctx context.Context, q store.Querier, cs []*Complaint)
 
 // canSee reports whether p may read c: institution-wide scope, any
 // involved department's scope, its owner, or a member of its
-// investigation team.
+// investigation team. An outside agency sees only what it owns or was
+// put on: the hospital's complaints are not its business.
 func canSee(p *access.Principal, c *Complaint) bool {
 	if p == nil {
 		return false
+	}
+	if p.Agency() {
+		return (p.UserID != 0 && p.UserID == c.OwnerID) || member(p, c)
 	}
 	if p.SeesInstitution(c.InstitutionID) || (p.UserID != 0 && p.UserID == c.OwnerID) || member(p, c) {
 		return true
@@ -932,11 +945,25 @@ func (s *Service) RevealContact(ctx context.Context, p *access.Principal, id int
 	if err != nil {
 		return "", fmt.Errorf("complaint: open contact: %w", err)
 	}
+	var refused error
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		return s.audit.Append(ctx, tx, audit.Event(p, "complaint.reveal_contact", "complaint", c.Number, c.InstitutionID))
+		e := audit.Event(p, "complaint.reveal_contact", "complaint", c.Number, c.InstitutionID)
+		if s.revealCap != nil {
+			var err error
+			if refused, err = s.revealCap(ctx, tx, p, c.InstitutionID); err != nil {
+				return err
+			}
+			if refused != nil {
+				e.Success, e.Detail = false, "refused=reveal_limit"
+			}
+		}
+		return s.audit.Append(ctx, tx, e)
 	})
 	if err != nil {
 		return "", err
+	}
+	if refused != nil {
+		return "", refused
 	}
 	return plain, nil
 }

@@ -74,6 +74,9 @@ func scanEvidence(sc interface{ Scan(...any) error }, extra ...any) (*Evidence, 
 // Download returns one evidence file with its bytes to someone who may
 // see the complaint; every download is audited.
 func (s *Service) Download(ctx context.Context, p *access.Principal, id, evidenceID int64) (*Evidence, []byte, error) {
+	if err := p.RequireStaff(); err != nil {
+		return nil, nil, err
+	}
 	c, err := s.Get(ctx, p, id)
 	if err != nil {
 		return nil, nil, err

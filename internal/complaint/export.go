@@ -15,6 +15,10 @@ import (
 // sends the file, so an export nobody can trace never leaves: the scope
 // check is the same as for reading the complaint.
 func (s *Service) RecordExport(ctx context.Context, p *access.Principal, id int64, what string) error {
+	// Files leave the hospital's control; an outside agency exports none.
+	if err := p.RequireStaff(); err != nil {
+		return err
+	}
 	what = strings.TrimSpace(what)
 	if what == "" || len(what) > 40 {
 		return errs.New(errs.Invalid, "complaint_export_kind", "say what is exported")

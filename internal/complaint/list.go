@@ -47,10 +47,10 @@ type List struct {
 // TabsFor lists the tabs p has in inst.
 func TabsFor(p *access.Principal, inst int64) []Tab {
 	out := []Tab{TabMine}
-	if len(deptGrants(p, inst)) > 0 {
+	if len(deptGrants(p, inst)) > 0 && !p.Agency() {
 		out = append(out, TabDept)
 	}
-	if p.SeesInstitution(inst) {
+	if p.SeesInstitution(inst) && !p.Agency() {
 		out = append(out, TabAll)
 	}
 	return out

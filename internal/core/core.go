@@ -22,8 +22,8 @@ import (
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
-	"suifang/internal/mllpauth"
 	"suifang/internal/intake"
+	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/org"
@@ -48,6 +48,7 @@ type Options struct {
 	// Classes are the encounter class codes imported as inpatient stays
 	// (zero: intake.DefaultClasses).
 	Classes intake.Classes
+	Reveals patient.RevealLimits // zero: patient.DefaultRevealLimits
 }
 
 // Services are the doors to every room.
@@ -100,12 +101,16 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
 	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
+	// An outside agency sees a patient while it has an open task for her.
+	s.Patients.SetCallScope(s.Followup.RoutedPatient)
 	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Index, o.Now, o.Log, o.Notify); err != nil {
 		return nil, err
 	}
 	if o.Outbox == nil {
 		o.Outbox = s.Notify
 	}
+	// A caller over the reveal cap is refused and quality alerted in-app.
+	s.Patients.SetRevealLimits(o.Reveals, o.Outbox)
 	s.Notices = notice.New(db, s.Audit, s.Calendar, o.Outbox, o.Now, o.Log)
 	// A notice no rule can place goes to the quality office (made if the
 	// institution has none), never back to the caller as an error.
@@ -126,6 +131,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Calendar.OnChange(s.Complaints.CalendarChanged)
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index, Codes: s.Notify}) // duplicates: same patient or contact, similar text
+	s.Complaints.SetRevealCap(s.Patients.CountReveal)                                // a contact reveal counts like a patient's
 	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {

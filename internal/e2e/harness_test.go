@@ -53,6 +53,7 @@ func startOn(t *testing.T, dsn string, demo bool) *server {
 	clk := clock.NewFake(time.Date(2026, 9, 30, 2, 0, 0, 0, time.UTC)) // 10:00 in Beijing, a Wednesday
 	cfg.Now = clk.Now
 	cfg.DemoHistoryDays = 7 // a week of discharges and follow-ups keeps every test server quick
+	cfg.MetricsToken = e2eMetricsToken
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -85,6 +86,9 @@ func startOn(t *testing.T, dsn string, demo bool) *server {
 	})
 	return &server{App: a, URL: "http://" + ln.Addr().(*net.TCPAddr).String(), Clock: clk}
 }
+
+// e2eMetricsToken is the scraper's bearer token on test servers.
+const e2eMetricsToken = "e2e-metrics-0123456789abcdef"
 
 // client is a browser-like HTTP client with its own cookie jar that does not
 // follow redirects, so tests see each 303.

@@ -26,7 +26,19 @@ func TestOperationalEndpoints(t *testing.T) {
 			t.Fatalf("readyz: %d %q", r.Status, r.Body)
 		}
 		c.get("/login")
-		r := c.get("/metrics")
+		// /metrics is not public: no token, a wrong one, or a session cookie
+		// are all refused.
+		if r := c.get("/metrics"); r.Status != http.StatusUnauthorized || strings.Contains(r.Body, "suifang_build_info") {
+			t.Fatalf("metrics without a token: %d %.200q", r.Status, r.Body)
+		}
+		bad, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+		bad.Header.Set("Authorization", "Bearer "+e2eMetricsToken+"x")
+		if r := c.do(bad); r.Status != http.StatusUnauthorized {
+			t.Fatalf("metrics with a wrong token: %d", r.Status)
+		}
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+e2eMetricsToken)
+		r := c.do(req)
 		if r.Status != 200 || !strings.Contains(r.Body, `suifang_http_requests_total{code="200",method="GET",route="GET /login"}`) {
 			t.Fatalf("metrics lack the login route counter:\n%.2000s", r.Body)
 		}

@@ -27,7 +27,7 @@ func (s *Service) EncounterTasks(ctx context.Context, p *access.Principal, encou
 		if err != nil {
 			return nil, fmt.Errorf("followup: scan task: %w", err)
 		}
-		if p.SeesDepartment(t.InstitutionID, t.DepartmentID) {
+		if p.SeesDepartment(t.InstitutionID, t.DepartmentID) && routed(p, t) {
 			out = append(out, t)
 		}
 	}
@@ -71,6 +71,9 @@ func Statuses() []string { return []string{Open, Done, Unreachable, Cancelled} }
 // error stops the export and is returned. The export is audited with the
 // number of rows written.
 func (s *Service) ExportTasks(ctx context.Context, p *access.Principal, f ExportFilter, fn func(ExportRow) error) (int, error) {
+	if err := p.RequireStaff(); err != nil {
+		return 0, err
+	}
 	if f.InstitutionID == 0 && !p.Global {
 		return 0, errs.New(errs.Forbidden, "out_of_scope", "exporting every institution needs a global principal")
 	}

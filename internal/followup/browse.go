@@ -138,6 +138,9 @@ func (s *Service) Records(ctx context.Context, p *access.Principal, f RecordFilt
 		}
 		conds = append(conds, "t.department_id IN ("+strings.Join(ids, ",")+")")
 	}
+	if p.Agency() {
+		conds = append(conds, "(t.assignee_role = "+arg(string(access.ThirdParty))+" OR t.assignee_id = "+arg(p.UserID)+")")
+	}
 	if !f.From.IsZero() {
 		conds = append(conds, "r.at >= "+arg(store.Micros(f.From.In(loc))))
 	}
@@ -209,6 +212,11 @@ func (s *Service) Record(ctx context.Context, p *access.Principal, id int64) (*R
 		}
 		if !p.SeesDepartment(row.InstitutionID, row.DepartmentID) {
 			return errs.New(errs.Forbidden, "out_of_scope", "this follow-up record is outside your data scope")
+		}
+		if p.Agency() {
+			if _, err := s.task(ctx, tx, p, row.TaskID); err != nil {
+				return err
+			}
 		}
 		v.RecordRow = row
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_records WHERE institution_id = $1 AND id <= $2`,

@@ -97,7 +97,13 @@ func (s *Service) ClearDoNotContact(ctx context.Context, p *access.Principal, pa
 // HIS did not say) and closes the patient's open follow-ups, clinical and
 // satisfaction alike (the death rule of PlanFor), in one transaction.
 // It returns how many tasks were closed.
+//
+// An outside agency may not: what it learns on a call it records as the
+// call's outcome (Attempt with Deceased), which keeps the call's context.
 func (s *Service) MarkDeceased(ctx context.Context, p *access.Principal, patientID int64, reason string) (int, error) {
+	if err := p.RequireStaff(); err != nil {
+		return 0, err
+	}
 	reason, err := flagReason(reason)
 	if err != nil {
 		return 0, err
@@ -148,7 +154,7 @@ func (s *Service) PatientFile(ctx context.Context, p *access.Principal, patientI
 				rows.Close()
 				return fmt.Errorf("followup: patient tasks: %w", err)
 			}
-			if p.SeesDepartment(t.InstitutionID, t.DepartmentID) {
+			if p.SeesDepartment(t.InstitutionID, t.DepartmentID) && routed(p, t) {
 				f.Tasks = append(f.Tasks, t)
 				seen[t.ID] = true
 			}

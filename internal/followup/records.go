@@ -66,6 +66,15 @@ type Record struct {
 	AmendReason string
 	PrevHash    string
 	Hash        string
+	// OpenedCase: recording it handed the department a case (Complete only).
+	OpenedCase bool
+}
+
+// OpensCase is the rule that a record hands its department a case: the
+// patient was 不满意 or the caller flagged the opinion as a problem. A
+// survey's own record opens none (its answers raise their own notices).
+func (in *RecordInput) OpensCase() bool {
+	return (in.Satisfaction == Dissatisfied || in.OpinionProblem) && !in.bySurvey
 }
 
 func (in *RecordInput) validate() error {
@@ -197,7 +206,7 @@ func (s *Service) closeWithRecord(ctx context.Context, tx *sql.Tx, p *access.Pri
 		// A survey's negative answers raise their own notices, one per topic
 		// the patient was unhappy about; a case for the same record would
 		// hand the department the same complaint twice.
-		if (in.Satisfaction == Dissatisfied || in.OpinionProblem) && s.caseHook != nil && !in.bySurvey {
+		if in.OpensCase() && s.caseHook != nil {
 			c := CaseOpened{InstitutionID: t.InstitutionID, DepartmentID: t.DepartmentID, EncounterID: t.EncounterID,
 				PatientID: t.PatientID, RecordID: rec.ID, RecordNumber: rec.Number, Role: t.Role, Kind: "opinion",
 				Summary: in.Opinions, By: p}
@@ -210,6 +219,7 @@ func (s *Service) closeWithRecord(ctx context.Context, tx *sql.Tx, p *access.Pri
 			if err := s.caseHook(ctx, tx, c); err != nil {
 				return err
 			}
+			rec.OpenedCase = true
 		}
 		e := audit.Event(p, "followup.record", "followup_record", rec.Number, t.InstitutionID)
 		e.Detail = fmt.Sprintf("task=%d satisfaction=%s", t.ID, in.Satisfaction)

@@ -12,6 +12,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
+	"suifang/internal/patient"
 	"suifang/internal/store"
 )
 
@@ -126,6 +127,11 @@ type Worklist struct {
 // roleFilter limits a worklist to the steps the caller's roles do; people
 // who oversee (admins, quality, leadership, department heads) see every role.
 func roleFilter(p *access.Principal, want access.Role) []access.Role {
+	if p.Agency() {
+		// An outside agency works only the steps routed to it (and what is
+		// assigned to its user, added by the caller), whatever it asks for.
+		return []access.Role{access.ThirdParty}
+	}
 	if want != "" {
 		return []access.Role{want}
 	}
@@ -311,10 +317,54 @@ func (s *Service) task(ctx context.Context, q store.Querier, p *access.Principal
 	if err != nil {
 		return nil, fmt.Errorf("followup: read task: %w", err)
 	}
-	if !p.SeesDepartment(t.InstitutionID, t.DepartmentID) {
+	if !p.SeesDepartment(t.InstitutionID, t.DepartmentID) || !routed(p, t) {
 		return nil, errs.New(errs.Forbidden, "out_of_scope", "this follow-up is outside your data scope")
 	}
 	return t, nil
+}
+
+// TaskPatient returns a task p may work with its patient and stay: the
+// task's scope is the reach of the call, so an agency sees the patient of
+// its task (even once closed) and nobody else's.
+func (s *Service) TaskPatient(ctx context.Context, p *access.Principal, id int64) (*Task, *patient.Patient, *patient.Encounter, error) {
+	t, err := s.Task(ctx, p, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pat, err := s.patients.Get(ctx, s.db.R(), t.PatientID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	enc, err := s.patients.Encounter(ctx, s.db.R(), t.EncounterID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, pat, enc, nil
+}
+
+// routed reports whether task t is within p's reach by role: everyone's
+// but an outside agency's, whose reach is the steps planned for the
+// third_party role and the tasks assigned to its user. Plan rules route a
+// step to the agency by giving it that role.
+func routed(p *access.Principal, t *Task) bool {
+	return !p.Agency() || t.Role == access.ThirdParty || (p.UserID != 0 && t.AssigneeID == p.UserID)
+}
+
+// RoutedPatient reports whether an agency principal has an open task for
+// the patient: the patient room asks before it shows an agency a patient
+// or reveals her phone (the reach a call needs, no more).
+func (s *Service) RoutedPatient(ctx context.Context, q store.Querier, p *access.Principal, patientID int64) (bool, error) {
+	if q == nil {
+		q = s.db.R()
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM followup_tasks WHERE patient_id = $1 AND status = $2
+		AND (assignee_role = $3 OR (assignee_id = $4 AND assignee_id <> 0))`,
+		patientID, Open, string(access.ThirdParty), p.UserID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("followup: routed patient: %w", err)
+	}
+	return n > 0, nil
 }
 
 // Claim reserves an open task for p so two agents do not call the same
@@ -354,9 +404,15 @@ func (s *Service) Release(ctx context.Context, p *access.Principal, id int64) er
 	})
 }
 
+// HeldByOther reports whether someone other than p holds a live claim on
+// t, under the configured claim time (the worklist greys such tasks).
+func (s *Service) HeldByOther(t *Task, p *access.Principal) bool {
+	return t.ClaimedBy != 0 && t.ClaimedBy != p.UserID && s.now().Sub(t.ClaimedAt) < s.policy.ClaimFor
+}
+
 // requireClaim refuses work on a task someone else currently holds.
 func (s *Service) requireClaim(t *Task, p *access.Principal) error {
-	if t.ClaimedBy != 0 && t.ClaimedBy != p.UserID && s.now().Sub(t.ClaimedAt) < s.policy.ClaimFor {
+	if s.HeldByOther(t, p) {
 		return errs.New(errs.Conflict, "task_claimed", "someone else is working on this follow-up")
 	}
 	return nil

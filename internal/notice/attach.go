@@ -197,6 +197,9 @@ func (s *Service) Attachments(ctx context.Context, p *access.Principal, id int64
 // Download returns one evidence file with its bytes; every download is
 // audited.
 func (s *Service) Download(ctx context.Context, p *access.Principal, id, attachmentID int64) (*Attachment, []byte, error) {
+	if err := p.RequireStaff(); err != nil {
+		return nil, nil, err
+	}
 	n, err := s.Get(ctx, p, id)
 	if err != nil {
 		return nil, nil, err

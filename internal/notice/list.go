@@ -51,11 +51,11 @@ var monthRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 // scope, "all" for institution-wide scope.
 func TabsFor(p *access.Principal, inst int64) []Tab {
 	out := []Tab{TabMine}
-	if deptGrants(p, inst) != nil {
+	if deptGrants(p, inst) != nil && !p.Agency() {
 		out = append(out, TabDept)
 	}
 	out = append(out, TabOverdue)
-	if p.SeesInstitution(inst) {
+	if p.SeesInstitution(inst) && !p.Agency() {
 		out = append(out, TabAll)
 	}
 	return out
@@ -111,9 +111,12 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter, today
 		return fmt.Sprintf("$%d", len(args))
 	}
 	conds := []string{"n.institution_id = " + arg(f.InstitutionID)}
-	if !p.SeesInstitution(f.InstitutionID) {
+	if !p.SeesInstitution(f.InstitutionID) || p.Agency() {
 		var ids []string
 		for _, d := range deptGrants(p, f.InstitutionID) {
+			if p.Agency() {
+				break // an outside agency lists only what it owns
+			}
 			ids = append(ids, arg(d))
 		}
 		own := "n.owner_id = " + arg(p.UserID)

@@ -408,6 +408,9 @@ func (s *Service) get(ctx context.Context, q store.Querier, id int64) (*Notice, 
 // canSee reports whether p may read notice n: its department's scope, or
 // its owner.
 func canSee(p *access.Principal, n *Notice) bool {
+	if p.Agency() { // an outside agency: only what it owns
+		return p.UserID != 0 && p.UserID == n.OwnerID
+	}
 	return p.SeesDepartment(n.InstitutionID, n.DepartmentID) || (p != nil && p.UserID != 0 && p.UserID == n.OwnerID)
 }
 

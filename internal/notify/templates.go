@@ -47,6 +47,8 @@ var sampleParams = map[string]string{
 	"hours":    "48",
 	"count":    "3",
 	"code":     "382915",
+	"user":     "孙专员（agency）",
+	"window":   "1小时",
 }
 
 // SampleParams returns the preview values of a template's placeholders.
@@ -132,6 +134,9 @@ var defaults = []*Template{
 	tpl("appointment.remind", Webhook, "SF_APPT_REMIND", "{name}您好，提醒您{date} {time}到{hospital}{dept}复诊，如需改约请致电{phone}。", true, "name", "date", "time", "hospital", "dept", "phone"),
 
 	tpl("followup.assigned", InApp, "", "有{count}条随访任务分配给您。", false, "count", "link"),
+
+	// A user over the reveal cap: the user and the count, never a patient.
+	tpl("patient.reveal_limit", InApp, "", "用户 {user} 在{window}内查看患者完整信息已达{count}次，超出上限，其后的查看已被拒绝，请核查。", false, "user", "count", "window"),
 }
 
 // Defaults returns a copy of every built-in template, in a stable order.

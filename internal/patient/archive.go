@@ -91,6 +91,11 @@ func phoneDigits(s string) string {
 // Search finds patients of one institution the caller may see. The result
 // is masked; a search is not audited (it shows nothing unmasked), a reveal is.
 func (s *Service) Search(ctx context.Context, p *access.Principal, q Query) (*SearchResult, error) {
+	// An outside agency reaches patients through its worklist, never by
+	// searching the hospital's archive.
+	if err := p.RequireStaff(); err != nil {
+		return nil, err
+	}
 	if !p.TouchesInstitution(q.InstitutionID) {
 		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
 	}

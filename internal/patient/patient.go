@@ -45,11 +45,22 @@ type Service struct {
 	keys  *pii.Keyring
 	index *pii.Indexer
 	now   func() time.Time
+	// callScope answers whether an outside agency has an open task for a
+	// patient (the follow-up room owns tasks); nil refuses agencies.
+	callScope func(ctx context.Context, q store.Querier, p *access.Principal, patientID int64) (bool, error)
+	reveals   RevealLimits
+	outbox    Outbox // alerts quality when a caller goes over the reveal cap
+}
+
+// SetCallScope sets how the service learns whether an agency principal has
+// an open task for a patient (core wires the follow-up room's answer).
+func (s *Service) SetCallScope(f func(ctx context.Context, q store.Querier, p *access.Principal, patientID int64) (bool, error)) {
+	s.callScope = f
 }
 
 // New returns the patient service.
 func New(db *store.DB, au *audit.Service, keys *pii.Keyring, index *pii.Indexer, now func() time.Time) *Service {
-	return &Service{db: db, audit: au, keys: keys, index: index, now: now}
+	return &Service{db: db, audit: au, keys: keys, index: index, now: now, reveals: DefaultRevealLimits()}
 }
 
 // Patient is one person in one institution (matched by MRN, never by name).
@@ -247,6 +258,23 @@ func validate(m *intake.Message) error {
 	return nil
 }
 
+// DischargeCancelled is the one rule for taking back a discharge (HL7 A13,
+// the API's cancel, a file's 取消出院 row): a discharged stay is admitted
+// again; a stay whose discharge was already taken back stays as it is (a
+// re-sent A13); a stay never discharged, or cancelled, has no discharge to
+// take back, which is a conflict the sender should see.
+func DischargeCancelled(e *Encounter) (string, error) {
+	switch {
+	case e.Status == Discharged:
+		return Admitted, nil
+	case e.Status == Admitted && !e.DischargedAt.IsZero():
+		return Admitted, nil
+	default:
+		return "", &errs.Error{Kind: errs.Conflict, Code: "not_discharged", Msg: "this encounter has no discharge to cancel",
+			Fields: map[string]string{"visit_number": "not_discharged"}}
+	}
+}
+
 // Apply stores one intake message in tx for institution inst: it finds or
 // creates the patient by MRN, creates or updates the encounter by visit
 // number, and applies cancellations. Applying the same message twice changes
@@ -295,6 +323,12 @@ func (s *Service) apply(ctx context.Context, tx store.Querier, inst int64, depts
 			return nil, invalid("visit_number", "this visit number already belongs to another patient (MRN differs)")
 		}
 	}
+	status := Cancelled // A11 cancels the stay
+	if m.Event == intake.CancelDischarge {
+		if status, err = DischargeCancelled(enc); err != nil {
+			return nil, err
+		}
+	}
 	pat, err := s.upsertPatient(ctx, tx, inst, m, now)
 	if err != nil {
 		return nil, err
@@ -304,16 +338,6 @@ func (s *Service) apply(ctx context.Context, tx store.Querier, inst int64, depts
 		ch.PrevStatus, ch.PrevDischargeDate = enc.Status, enc.DischargeDate
 	}
 	if cancel {
-		// A11 cancels the stay. A13 takes back a discharge: the patient is
-		// back in hospital; for a stay that is not discharged (a re-sent
-		// A13) it changes nothing.
-		status := Cancelled
-		if m.Event == intake.CancelDischarge {
-			status = enc.Status
-			if enc.Status == Discharged {
-				status = Admitted
-			}
-		}
 		if status != enc.Status {
 			if _, err := tx.ExecContext(ctx, `UPDATE encounters SET status = $1, updated_at = $2 WHERE id = $3`, status, now, enc.ID); err != nil {
 				return nil, fmt.Errorf("patient: cancel encounter: %w", err)
@@ -678,6 +702,29 @@ func (s *Service) Encounter(ctx context.Context, q store.Querier, id int64) (*En
 	return e, nil
 }
 
+// Stay returns stay id and its patient to p, whose scope must cover the
+// stay's department or ward (an outside agency also needs an open task for
+// the patient). Pages of other rooms name a linked stay through it.
+func (s *Service) Stay(ctx context.Context, p *access.Principal, id int64) (*Encounter, *Patient, error) {
+	e, err := s.Encounter(ctx, s.db.R(), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !p.SeesDepartment(e.InstitutionID, e.DepartmentID) && !p.SeesDepartment(e.InstitutionID, e.WardID) {
+		return nil, nil, errs.New(errs.Forbidden, "out_of_scope", "this stay is outside your data scope")
+	}
+	pat, err := s.Get(ctx, s.db.R(), e.PatientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Agency() {
+		if err := s.requirePatientScope(ctx, p, pat); err != nil {
+			return nil, nil, err
+		}
+	}
+	return e, pat, nil
+}
+
 // EncounterByVisit finds an encounter by its visit number, checking scope.
 func (s *Service) EncounterByVisit(ctx context.Context, p *access.Principal, inst int64, visit string) (*Encounter, error) {
 	e, err := s.encounterByVisit(ctx, s.db.R(), inst, visit)
@@ -693,13 +740,19 @@ func (s *Service) EncounterByVisit(ctx context.Context, p *access.Principal, ins
 // Reveal returns one full value of a patient (national_id, phone, address)
 // to someone whose scope covers one of the patient's encounters, and
 // audits it: PIPL asks that every access to sensitive data be traceable.
+// An outside agency may reveal only the phone number, and only of a
+// patient it has an open task for (requirePatientScope); every role is
+// held to a number of reveals per window (RevealLimits).
 func (s *Service) Reveal(ctx context.Context, p *access.Principal, patientID int64, field string) (string, error) {
-	pat, err := s.Get(ctx, nil, patientID)
+	pat, err := s.Get(ctx, s.db.R(), patientID)
 	if err != nil {
 		return "", err
 	}
 	if err := s.requirePatientScope(ctx, p, pat); err != nil {
 		return "", err
+	}
+	if p.Agency() && field != "phone" {
+		return "", errs.New(errs.Forbidden, "agency_reveal_forbidden", "an outside agency may reveal only the phone number of its own calls")
 	}
 	var v string
 	switch field {
@@ -712,17 +765,52 @@ func (s *Service) Reveal(ctx context.Context, p *access.Principal, patientID int
 	default:
 		return "", errs.Field("field", "bad_field", "field must be national_id, phone or address")
 	}
+	over := false
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		if over, err = s.countReveal(ctx, tx, p, pat.InstitutionID); err != nil {
+			return err
+		}
+		// A refused reveal is audited too, and its count and alert commit.
 		e := audit.Event(p, "patient.reveal", "patient", fmt.Sprint(pat.ID), pat.InstitutionID)
-		e.Detail = "field=" + field
+		e.Detail, e.Success = "field="+field, !over
+		if over {
+			e.Detail += " refused=reveal_limit"
+		}
 		return s.audit.Append(ctx, tx, e)
 	})
-	return v, err
+	if err != nil {
+		return "", err
+	}
+	if over {
+		return "", s.errRevealLimit(p)
+	}
+	return v, nil
 }
 
 // requirePatientScope allows p when an encounter of the patient lies in p's
 // scope (or p sees the whole institution).
 func (s *Service) requirePatientScope(ctx context.Context, p *access.Principal, pat *Patient) error {
+	if err := s.inScope(ctx, p, pat); err != nil {
+		return err
+	}
+	if !p.Agency() {
+		return nil
+	}
+	// An outside agency sees a patient only while it has a call to make.
+	if s.callScope != nil {
+		ok, err := s.callScope(ctx, nil, p, pat.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return errs.New(errs.Forbidden, "agency_out_of_scope", "this patient has no open follow-up routed to your agency")
+}
+
+// inScope allows p when an encounter of the patient lies in p's scope.
+func (s *Service) inScope(ctx context.Context, p *access.Principal, pat *Patient) error {
 	if p.SeesInstitution(pat.InstitutionID) {
 		return nil
 	}

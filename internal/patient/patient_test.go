@@ -559,3 +559,63 @@ func TestPatientMask(t *testing.T) {
 		t.Error("age around the birthday")
 	}
 }
+
+// TestPatientRevealLimit: past the cap per window a reveal is refused and
+// audited as refused; the count lives in the database, so a second
+// instance on the same database refuses too; the next window starts afresh.
+func TestPatientRevealLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		pid := e.mustApply(e.inst, discharge("M1", "V1")).Patient.ID
+		limits := patient.RevealLimits{Window: time.Hour, Staff: 2, Agency: 1}
+		e.pat.SetRevealLimits(limits, nil)
+		ward := staff(e.inst, e.ward)
+		for _, field := range []string{"national_id", "phone"} {
+			if _, err := e.pat.Reveal(ctx, ward, pid, field); err != nil {
+				t.Fatalf("reveal %s: %v", field, err)
+			}
+		}
+		v, err := e.pat.Reveal(ctx, ward, pid, "address")
+		if v != "" || !errs.Is(err, errs.Forbidden) || errs.CodeOf(err) != "reveal_limit" {
+			t.Fatalf("third reveal: %q %v", v, err)
+		}
+		// Another instance on the same database.
+		keys, _ := pii.ParseKeyring("t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+		index, _ := pii.NewIndexer(bytes.Repeat([]byte{9}, 32))
+		other, err := core.Build(db, core.Options{Now: e.clk.Now, Auth: auth.DefaultPolicy(), Followup: followup.DefaultPolicy(),
+			Keys: keys, Index: index, Reveals: limits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Patients.Reveal(ctx, ward, pid, "phone"); errs.CodeOf(err) != "reveal_limit" {
+			t.Fatalf("the second instance let a fourth reveal through: %v", err)
+		}
+		// Another user has a cap of their own.
+		if _, err := e.pat.Reveal(ctx, agent(e.inst), pid, "phone"); err != nil {
+			t.Fatalf("another user: %v", err)
+		}
+		es, err := e.au.List(ctx, access.System(), audit.Filter{Action: "patient.reveal", Actor: "staff"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := 0
+		for _, en := range es {
+			if !en.Success {
+				refused++
+				if !strings.Contains(en.Detail, "refused=reveal_limit") {
+					t.Errorf("refused entry %+v", en)
+				}
+			}
+		}
+		if len(es) != 4 || refused != 2 {
+			t.Fatalf("audit: %d reveals, %d refused", len(es), refused)
+		}
+		e.clk.Advance(time.Hour)
+		if _, err := e.pat.Reveal(ctx, ward, pid, "phone"); err != nil {
+			t.Fatalf("next window: %v", err)
+		}
+		if n := e.count(`SELECT COUNT(*) FROM reveal_windows WHERE actor = 'u:301'`); n != 1 {
+			t.Errorf("%d windows kept for the user, want only the current one", n)
+		}
+	})
+}

@@ -203,8 +203,21 @@ func scanQ(sc interface{ Scan(...any) error }) (*Questionnaire, error) {
 	return q, nil
 }
 
+// requireViewer: questionnaires, their settings and results are for the
+// service centre, quality, leadership and department heads (and the
+// platform's administrators), whatever their data scope.
+func requireViewer(p *access.Principal) error {
+	if !p.HasAny(access.SysAdmin, access.Quality, access.Leadership, access.DeptHead, access.Agent) {
+		return errs.New(errs.Forbidden, "survey_forbidden", "questionnaires are for the service centre, quality office, leadership and department heads")
+	}
+	return nil
+}
+
 // List returns inst's questionnaires followed by its group's shared library.
 func (s *Service) List(ctx context.Context, p *access.Principal, inst int64) ([]*Questionnaire, error) {
+	if err := requireViewer(p); err != nil {
+		return nil, err
+	}
 	if !p.TouchesInstitution(inst) {
 		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
 	}
@@ -232,6 +245,9 @@ func (s *Service) List(ctx context.Context, p *access.Principal, inst int64) ([]
 
 // Questionnaire returns one questionnaire p may see.
 func (s *Service) Questionnaire(ctx context.Context, p *access.Principal, id int64) (*Questionnaire, error) {
+	if err := requireViewer(p); err != nil {
+		return nil, err
+	}
 	q, err := scanQ(s.db.R().QueryRowContext(ctx, `SELECT `+qCols+qFrom+` WHERE q.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "questionnaire_not_found", "no such questionnaire")
@@ -591,6 +607,9 @@ type Settings struct {
 
 // Settings returns inst's settings (defaults when none were stored).
 func (s *Service) Settings(ctx context.Context, p *access.Principal, inst int64) (*Settings, error) {
+	if err := requireViewer(p); err != nil {
+		return nil, err
+	}
 	if !p.TouchesInstitution(inst) {
 		return nil, errs.New(errs.Forbidden, "out_of_scope", "this institution is outside your data scope")
 	}

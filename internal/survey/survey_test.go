@@ -787,3 +787,36 @@ func TestSurveyAnswerTwiceAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSurveyViewerRole: questionnaires, their settings and results are for
+// the service centre, quality, leadership and department heads. The
+// service checks the role itself; it used to check only the data scope and
+// leave the role to the web handlers, so any other door let a nurse or an
+// outside agency in.
+func TestSurveyViewerRole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		id := e.qid("inpatient_satisfaction")
+		inst := []access.Grant{{InstitutionID: e.inst}}
+		for _, r := range []access.Role{access.Nurse, access.Doctor, access.ThirdParty} {
+			p := &access.Principal{UserID: 9, Username: string(r), Roles: []access.Role{r}, Grants: inst}
+			_, err := e.sur.List(ctx, p, e.inst)
+			wantErr(t, err, errs.Forbidden, "survey_forbidden")
+			_, err = e.sur.Questionnaire(ctx, p, id)
+			wantErr(t, err, errs.Forbidden, "survey_forbidden")
+			_, err = e.sur.Settings(ctx, p, e.inst)
+			wantErr(t, err, errs.Forbidden, "survey_forbidden")
+			_, err = e.sur.Results(ctx, p, survey.ResultFilter{QuestionnaireID: id})
+			wantErr(t, err, errs.Forbidden, "survey_forbidden")
+		}
+		for _, r := range []access.Role{access.Agent, access.Quality, access.Leadership} {
+			p := &access.Principal{UserID: 9, Username: string(r), Roles: []access.Role{r}, Grants: inst}
+			if _, err := e.sur.List(ctx, p, e.inst); err != nil {
+				t.Errorf("%s: %v", r, err)
+			}
+			if _, err := e.sur.Questionnaire(ctx, p, id); err != nil {
+				t.Errorf("%s: %v", r, err)
+			}
+		}
+	})
+}

@@ -235,7 +235,7 @@ func (s *Server) abnormalData(r *http.Request, q *req, id int64) (*abnormalPageD
 		d.SourceURL = "/complaints/" + strconv.FormatInt(rep.SourceID, 10)
 	}
 	if rep.EncounterID != 0 {
-		if enc, err := s.Patients.Encounter(ctx, nil, rep.EncounterID); err == nil {
+		if enc, _, err := s.Patients.Stay(ctx, q.P, rep.EncounterID); err == nil {
 			d.Visit = enc.VisitNumber
 		}
 	}

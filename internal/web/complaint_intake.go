@@ -68,7 +68,7 @@ func (s *Server) prefillFromRecord(r *http.Request, q *req, d *complaintNewData,
 	}
 	d.F.Channel, d.F.ComplainantName, d.F.ComplainantRole = "followup_call", v.PatientName, "patient"
 	d.F.Content, d.F.DepartmentID, d.F.SourceRecordID = v.Opinions, v.DepartmentID, v.ID
-	if enc, err := s.Patients.Encounter(ctx, nil, v.EncounterID); err == nil {
+	if enc, _, err := s.Patients.Stay(ctx, q.P, v.EncounterID); err == nil {
 		d.F.VisitNumber = enc.VisitNumber
 	}
 	d.Intake = &complaintIntakeForm{RecordID: v.ID, Record: v.Number}

@@ -361,7 +361,7 @@ func (s *Server) complaintData(r *http.Request, q *req, id int64) (*complaintPag
 		}
 	}
 	if v.EncounterID != 0 {
-		if enc, err := s.Patients.Encounter(ctx, nil, v.EncounterID); err == nil {
+		if enc, _, err := s.Patients.Stay(ctx, q.P, v.EncounterID); err == nil {
 			d.Visit = enc.VisitNumber
 		}
 	}

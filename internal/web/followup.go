@@ -220,11 +220,6 @@ func clip(s string, n int) string {
 	return s
 }
 
-// claimHeld reports whether someone other than me holds a live claim.
-func claimHeld(t *followup.Task, me int64, now time.Time) bool {
-	return t.ClaimedBy != 0 && t.ClaimedBy != me && now.Sub(t.ClaimedAt) < followup.DefaultPolicy().ClaimFor
-}
-
 // taskStatus is the pill of a task on day today: overdue red with the days,
 // due today amber, upcoming grey, done green.
 func (s *Server) taskStatus(lang string, t *followup.Task, today calendar.Date) (string, string) {
@@ -370,11 +365,10 @@ func (s *Server) worklist(w http.ResponseWriter, r *http.Request, q *req) error 
 		d.Tabs = append(d.Tabs, tabLink{Tab: tab, URL: st.TabURL(tab), Count: countText(wl.Counts[tab]), Current: tab == st.Tab,
 			Alert: tab == followup.TabOverdue && wl.Counts[tab] > 0})
 	}
-	now := s.Now()
 	for _, t := range wl.Tasks {
 		row := taskRow{Task: t, Name: pii.MaskName(t.PatientName), Purpose: shortPurpose(t.Purpose),
 			Discharge: dateText(t.DischargeDate), URL: st.TaskURL(t.ID), Mine: t.ClaimedBy == q.P.UserID && t.ClaimedBy != 0,
-			Held: claimHeld(t, q.P.UserID, now), Overdue: t.Overdue(today)}
+			Held: s.Followup.HeldByOther(t, q.P), Overdue: t.Overdue(today)}
 		row.Pill, row.PillClass = s.taskStatus(q.Lang, t, today)
 		d.Rows = append(d.Rows, row)
 	}
@@ -413,9 +407,8 @@ func (s *Server) nextTaskURL(ctx context.Context, q *req, st wlState, inst, id i
 			break
 		}
 	}
-	now := s.Now()
 	for _, t := range list {
-		if t.ID != id && t.Status == followup.Open && !claimHeld(t, q.P.UserID, now) {
+		if t.ID != id && t.Status == followup.Open && !s.Followup.HeldByOther(t, q.P) {
 			return st.TaskURL(t.ID)
 		}
 	}
@@ -522,15 +515,7 @@ func telOf(n string) telLink {
 // scope; the patient and stay are read for that task only.
 func (s *Server) taskData(w http.ResponseWriter, r *http.Request, q *req, id int64) (*taskData, error) {
 	ctx := r.Context()
-	t, err := s.Followup.Task(ctx, q.P, id)
-	if err != nil {
-		return nil, err
-	}
-	pat, err := s.Patients.Get(ctx, nil, t.PatientID)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := s.Patients.Encounter(ctx, nil, t.EncounterID)
+	t, pat, enc, err := s.Followup.TaskPatient(ctx, q.P, id)
 	if err != nil {
 		return nil, err
 	}
@@ -548,10 +533,9 @@ func (s *Server) taskData(w http.ResponseWriter, r *http.Request, q *req, id int
 	}
 	st := readWL(r)
 	names := s.staff(ctx, q.P)
-	now := s.Now()
 	d := &taskData{T: t, WL: st, Pat: pat.Mask(), PatDNCWhy: pat.DNCReason, Age: pat.Age(enc.DischargeDate),
 		Enc: enc, Discharge: dateText(enc.DischargeDate), Open: t.Status == followup.Open, Overdue: t.Overdue(today),
-		Mine: t.ClaimedBy != 0 && t.ClaimedBy == q.P.UserID, Held: claimHeld(t, q.P.UserID, now),
+		Mine: t.ClaimedBy != 0 && t.ClaimedBy == q.P.UserID, Held: s.Followup.HeldByOther(t, q.P),
 		Channels: followup.Channels(), Effects: followup.Effects(),
 		Sats:       []string{followup.Satisfied, followup.Basically, followup.Dissatisfied},
 		AttChannel: t.Channel, Rec: recordForm{followup.RecordInput{Channel: t.Channel, NPS: -1}}}
@@ -771,7 +755,7 @@ func (s *Server) taskRecord(w http.ResponseWriter, r *http.Request, q *req) erro
 	}
 	st := readWL(r)
 	text := s.cat.T(q.Lang, "fu.flash.recorded", rec.Number)
-	if in.Satisfaction == followup.Dissatisfied || in.OpinionProblem {
+	if rec.OpenedCase {
 		text += s.cat.T(q.Lang, "fu.sep") + s.cat.T(q.Lang, "fu.flash.case_opened")
 	}
 	to := s.nextTaskURL(ctx, q, st, rec.InstitutionID, id)

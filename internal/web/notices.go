@@ -358,7 +358,7 @@ func (s *Server) noticeData(r *http.Request, q *req, id int64) (*noticePageData,
 		}
 	}
 	if n.EncounterID != 0 {
-		if enc, err := s.Patients.Encounter(ctx, nil, n.EncounterID); err == nil {
+		if enc, _, err := s.Patients.Stay(ctx, q.P, n.EncounterID); err == nil {
 			d.Visit = enc.VisitNumber
 		}
 	}

@@ -357,6 +357,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q *req, err
 		status = http.StatusConflict
 	case errs.Forbidden:
 		status = http.StatusForbidden
+		s.auditRefused(r, q, err)
 	case errs.TooMany:
 		status = http.StatusTooManyRequests
 		if e, ok := errs.As(err); ok {
@@ -379,6 +380,17 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q *req, err
 	if rerr := s.render(w, r, q, status, "error", "", data); rerr != nil {
 		s.Log.Error("render error page", "err", rerr)
 		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// auditRefused records a refusal of a signed-in user (the audit service
+// caps how often); a failure to record is logged, the page still answers.
+func (s *Server) auditRefused(r *http.Request, q *req, err error) {
+	if s.Audit == nil || q == nil || q.P == nil {
+		return
+	}
+	if aerr := s.Audit.Refused(r.Context(), q.P, r, errs.CodeOf(err)); aerr != nil {
+		s.Log.Error("audit refusal", "request_id", requestID(r.Context()), "err", aerr)
 	}
 }
 
