@@ -267,3 +267,17 @@ func (s *Server) complaintSheet(w http.ResponseWriter, r *http.Request, q *req) 
 	}
 	return s.render(w, r, q, http.StatusOK, "complaint_sheet", "complaints", sd)
 }
+
+// newComplaintPublicUI builds the public complaint pages (no login,
+// rate-limited, the patient layout).
+func (s *Server) newComplaintPublicUI() *complaintPublicUI {
+	pu, err := newPatientUI(s)
+	if err != nil {
+		panic(err) // embedded templates: a build mistake every test run catches
+	}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &complaintPublicUI{patientUI: pu, posts: newLimiter(now, cpPublicBurst, cpPublicEvery)}
+}

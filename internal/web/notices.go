@@ -19,23 +19,11 @@ import (
 	"suifang/internal/pii"
 )
 
-// noticeRoutes are the notice pages (抄告单 / 整改).
-func (s *Server) noticeRoutes() {
-	m := s.mux
-	m.HandleFunc("GET /notices", s.private(s.noticeList))
-	m.HandleFunc("GET /notices/new", s.private(s.noticeNew))
-	m.HandleFunc("POST /notices", s.private(s.noticeRaise))
-	m.HandleFunc("GET /notices/{id}", s.private(s.noticePage))
-	m.HandleFunc("POST /notices/{id}/{action}", s.private(s.noticeAct))
-	m.HandleFunc("POST /notices/{id}/attachments", s.private(s.noticeAttach))
-	m.HandleFunc("GET /notices/{id}/attachments/{aid}", s.private(s.noticeDownload))
-	m.HandleFunc("GET /admin/notice-rules", s.private(s.noticeRules))
-	m.HandleFunc("POST /admin/notice-rules", s.private(s.noticeRulesSave))
-	// The follow-up cases of old are notices now.
-	m.HandleFunc("GET /followup/cases", s.private(func(w http.ResponseWriter, r *http.Request, q *req) error {
-		http.Redirect(w, r, "/notices", http.StatusMovedPermanently)
-		return nil
-	}))
+// casesMoved sends the old follow-up case list to the notices, which
+// replaced it.
+func (s *Server) casesMoved(w http.ResponseWriter, r *http.Request, q *req) error {
+	http.Redirect(w, r, "/notices", http.StatusMovedPermanently)
+	return nil
 }
 
 // noticeView is the list's state, carried in its URLs.

@@ -14,21 +14,6 @@ import (
 	"suifang/internal/org"
 )
 
-// notifyRoutes are the outbox pages: the admin outbox, the template editor
-// and every staff user's inbox.
-func (s *Server) notifyRoutes() {
-	m := s.mux
-	m.HandleFunc("GET /admin/outbox", s.private(s.outboxPage))
-	m.HandleFunc("GET /admin/outbox/{id}", s.private(s.outboxMessage))
-	m.HandleFunc("POST /admin/outbox/{id}/resend", s.private(s.outboxResend))
-	m.HandleFunc("GET /admin/templates", s.private(s.templatesPage))
-	m.HandleFunc("GET /admin/templates/edit", s.private(s.templateEdit))
-	m.HandleFunc("POST /admin/templates/edit", s.private(s.templateSave))
-	m.HandleFunc("POST /admin/templates/reset", s.private(s.templateReset))
-	m.HandleFunc("GET /inbox", s.private(s.inboxPage))
-	m.HandleFunc("POST /inbox/read", s.private(s.inboxRead))
-}
-
 // canOutbox mirrors the service's rule for showing the pages in the menu;
 // the service decides.
 func canOutbox(p *access.Principal) bool { return p.IsAdmin() || p.Has(access.Quality) }
