@@ -19,6 +19,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/chain"
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
@@ -39,6 +40,7 @@ type Options struct {
 	Followup followup.Policy
 	Keys     *pii.Keyring // patient-data keys (required)
 	Index    *pii.Indexer // blind-index key (required)
+	ChainKey *chain.Key   // keys the hash chains; nil: audit.TestKey (tests only)
 	Dialer   followup.Dialer
 	Notify   notify.Policy
 	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
@@ -72,7 +74,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Services{Audit: audit.New(db, o.Now)}
+	s := &Services{Audit: audit.NewKeyed(db, o.Now, o.ChainKey)}
 	var err error
 	if s.Auth, err = auth.New(db, s.Audit, o.Now, o.Auth, o.Log); err != nil {
 		return nil, err
