@@ -561,6 +561,26 @@ is broken.`)
 	if err := report("abnormal report events", "events", "event", chains, err); err != nil {
 		return err
 	}
+	for _, sv := range []struct {
+		what   string
+		verify func(context.Context) (int, []pii.Problem, error)
+	}{{"sealed patient identifiers", a.Patients.VerifySealed}, {"sealed complaint contacts", a.Complaints.VerifySealed},
+		{"sealed import rejects", a.Importer.VerifySealed}} {
+		n, bad, err := sv.verify(ctx)
+		if err != nil {
+			return err
+		}
+		for i, b := range bad {
+			if i == 5 {
+				broken = append(broken, fmt.Sprintf("%s: %d more", sv.what, len(bad)-i))
+				break
+			}
+			broken = append(broken, fmt.Sprintf("%s BROKEN at %s %s: %s", sv.what, b.Ref, b.Column, b.Reason))
+		}
+		if len(bad) == 0 {
+			fmt.Fprintf(c.stdout, "%s OK: %d values open on their own rows\n", sv.what, n)
+		}
+	}
 	findings, ncp, err := a.Audit.VerifyCheckpoints(ctx, res.PrunedUpTo, extra)
 	if err != nil {
 		return err
@@ -645,16 +665,40 @@ func cmdToken(ctx context.Context, c *cli, args []string) error {
 func cmdKeys(ctx context.Context, c *cli, args []string) error {
 	verb, args, err := splitVerb(c, args, `Usage:
   suifang keys generate [--id ID]
+  suifang keys reseal [--db DB]
 
 Prints a new data key (for --data-keys / SUIFANG_DATA_KEYS), a new blind-index
 key (for --index-key / SUIFANG_INDEX_KEY) and a new chain key (for --chain-key /
 SUIFANG_CHAIN_KEY). To rotate, put the new data key FIRST and keep the old ones
-after it: "k2:NEW,k1:OLD". The index and chain keys never change.`, "missing verb: generate")
+after it: "k2:NEW,k1:OLD". The index and chain keys never change.
+
+reseal seals every sealed value again bound to its owning row (and with the
+current data key): patients' identifiers, complaint contacts, the text of
+rejected import rows. It is idempotent and serve runs it at start.`, "missing verb: generate")
 	if err != nil {
 		return err
 	}
+	if verb == "reseal" {
+		var d dbFlags
+		fs := newFlags(c, "keys reseal", "", "Re-seal patient data bound to its rows, with the current data key.")
+		d.register(fs)
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		p, co, r, err := a.Reseal(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "re-sealed: %d patients, %d complaint contacts, %d rejected import rows\n", p, co, r)
+		return nil
+	}
 	if verb != "generate" {
-		return usageErr("unknown verb %q: use generate", verb)
+		return usageErr("unknown verb %q: use generate or reseal", verb)
 	}
 	var id string
 	fs := newFlags(c, "keys generate", "", "Generate patient-data encryption keys.")

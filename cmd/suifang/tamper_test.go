@@ -24,6 +24,7 @@ import (
 	"suifang/internal/followup"
 	"suifang/internal/intake"
 	"suifang/internal/org"
+	"suifang/internal/pii"
 	"suifang/internal/store/storetest"
 )
 
@@ -226,6 +227,36 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		{"edit a notice row", func(t *testing.T, d *tamperDB) {
 			d.exec(t, `UPDATE notices SET owner_id = owner_id + 1, deadline = '2099-12-31'`)
 		}, []string{"notice events of TP BROKEN", "notices row CG-TP-", "edited outside the application"}},
+		{"copy a sealed ID number onto another patient", func(t *testing.T, d *tamperDB) {
+			lo, hi := d.int(t, `SELECT MIN(id) FROM patients WHERE national_id_enc <> ''`), d.int(t, `SELECT MAX(id) FROM patients WHERE national_id_enc <> ''`)
+			if lo == hi {
+				t.Fatal("the fixture needs two patients with ID numbers")
+			}
+			d.exec(t, `UPDATE patients SET national_id_enc = (SELECT national_id_enc FROM patients WHERE id = $1) WHERE id = $2`, lo, hi)
+			// Reading the patient is an error, not the other patient's number.
+			a := d.open(t)
+			defer a.Close()
+			if p, err := a.Patients.Get(context.Background(), nil, hi); err == nil || !strings.Contains(err.Error(), "authentication") {
+				t.Fatalf("patient with a copied ID: %v, %v", p, err)
+			}
+		}, []string{"sealed patient identifiers BROKEN at ", "national_id_enc: does not open on this row"}},
+		{"copy a sealed contact onto another complaint", func(t *testing.T, d *tamperDB) {
+			// A second complaint, with another contact.
+			a := d.open(t)
+			c, err := a.Complaints.Get(context.Background(), access.System(), d.int(t, `SELECT MIN(id) FROM complaints`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = a.Complaints.Register(context.Background(), access.System(), complaint.Input{InstitutionID: c.InstitutionID, Channel: "counter",
+				ComplainantName: "李明", ComplainantRole: "patient", Contact: "13700001111", Content: "门诊缴费窗口排队一小时。",
+				Category: "service_attitude", Severity: "general", Complexity: "simple", DepartmentID: c.DepartmentID})
+			a.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.exec(t, `UPDATE complaints SET complainant_contact = (SELECT complainant_contact FROM complaints WHERE id = $1) WHERE id = $2`,
+				d.int(t, `SELECT MIN(id) FROM complaints`), d.int(t, `SELECT MAX(id) FROM complaints`))
+		}, []string{"sealed complaint contacts BROKEN at TS-TP-", "does not open on this row"}},
 	}
 	for _, engine := range []string{"sqlite", "postgres"} {
 		for _, tc := range cases {
@@ -233,7 +264,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				d := newTamperDB(t, engine)
 				r := must(t, d.env, "", "verify", "--checkpoint")
 				for _, want := range []string{"audit chain OK", "follow-up records of TP OK: 2 records", "notice events of TP OK",
-					"complaint events of TP OK", "checkpoint recorded"} {
+					"complaint events of TP OK", "sealed patient identifiers OK", "sealed complaint contacts OK: 1 values", "checkpoint recorded"} {
 					if !strings.Contains(r.stdout, want) {
 						t.Fatalf("clean verify lacks %q:\n%s", want, r.stdout)
 					}
@@ -316,5 +347,112 @@ func TestVerifyAgainstExportedCheckpoints(t *testing.T) {
 	wantExit(t, r, 1, "verify")
 	if !strings.Contains(r.stderr, "signature does not verify") {
 		t.Fatalf("verify against a forged export: %s", r.stderr)
+	}
+}
+
+// A database from before row binding: its patients' values are sealed for
+// the column alone and an import reject holds plain text. verify names
+// them, `keys reseal` binds and seals them (once: a second run finds
+// nothing), and the data reads back the same.
+func TestKeysResealBindsOldValues(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			d := newTamperDB(t, engine)
+			ctx := context.Background()
+			keys, err := pii.ParseKeyring(d.env["SUIFANG_DATA_KEYS"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Seal every patient's values the old way, as before 0018.
+			a := d.open(t)
+			rows, err := d.raw.Query(`SELECT id FROM patients ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				rows.Scan(&id)
+				ids = append(ids, id)
+			}
+			rows.Close()
+			before := map[int64]string{}
+			for _, id := range ids {
+				p, err := a.Patients.Get(ctx, nil, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before[id] = p.NationalID + "|" + strings.Join(p.Phones, ",") + "|" + p.Address
+				nid, _ := keys.Seal(p.NationalID, "patient.national_id")
+				ph, _ := keys.Seal(strings.Join(p.Phones, "\n"), "patient.phones")
+				ad, _ := keys.Seal(p.Address, "patient.address")
+				d.exec(t, `UPDATE patients SET national_id_enc = $1, phones_enc = $2, address_enc = $3 WHERE id = $4`, nid, ph, ad, id)
+			}
+			a.Close()
+			batch := d.int(t, `SELECT MAX(id) FROM import_batches`)
+			const plain = `ZY20261188,赵丽,女,1962-07-30,44010619620730042X,13912340000,广州市天河区`
+			d.exec(t, `INSERT INTO import_rejects (batch_id, line, source, field, reason, raw) VALUES ($1, 7, 'discharges.csv', 'national_id', '身份证号校验位错误', $2)`,
+				batch, plain)
+
+			r := suifang(t, d.env, "", "verify")
+			wantExit(t, r, 1, "verify")
+			for _, want := range []string{"national_id_enc: not bound to its row yet", "sealed import rejects BROKEN at " + strconv.FormatInt(batch, 10) + "/7 raw: holds plain text"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("verify of the old database lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			r = must(t, d.env, "", "keys", "reseal")
+			if want := fmt.Sprintf("re-sealed: %d patients, 0 complaint contacts, 1 rejected import rows", len(ids)); !strings.Contains(r.stdout, want) {
+				t.Fatalf("reseal: %q, want %q", r.stdout, want)
+			}
+			if r = must(t, d.env, "", "keys", "reseal"); !strings.Contains(r.stdout, "re-sealed: 0 patients, 0 complaint contacts, 0 rejected") {
+				t.Fatalf("second reseal: %q", r.stdout)
+			}
+			if r = must(t, d.env, "", "verify"); !strings.Contains(r.stdout, "sealed import rejects OK") {
+				t.Fatalf("verify after reseal: %s", r.stdout)
+			}
+			a = d.open(t)
+			defer a.Close()
+			for _, id := range ids {
+				p, err := a.Patients.Get(ctx, nil, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := p.NationalID + "|" + strings.Join(p.Phones, ",") + "|" + p.Address; got != before[id] {
+					t.Errorf("patient %d reads %q after reseal, was %q", id, got, before[id])
+				}
+			}
+			var raw, enc string
+			if err := d.raw.QueryRow(`SELECT raw, raw_enc FROM import_rejects WHERE line = 7 AND batch_id = $1`, batch).Scan(&raw, &enc); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(raw, "44010619620730042X") || strings.Contains(raw, "13912340000") || !strings.Contains(raw, "赵丽") {
+				t.Errorf("the display copy is %q", raw)
+			}
+			if got, err := keys.OpenRow(enc, "import_rejects.raw", strconv.FormatInt(batch, 10)+"/7"); err != nil || got != plain {
+				t.Errorf("the sealed reject opens to %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// The chains are written with one key for good: starting with another (a
+// lost --chain-key, a changed index key) is refused with a clear error
+// rather than every later row reading as altered.
+func TestAnotherChainKeyIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	key := func(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
+	env := map[string]string{"SUIFANG_DB": filepath.Join(dir, "k.db"), "SUIFANG_CHAIN_KEY": key(5), "SUIFANG_LOG_LEVEL": "warn"}
+	must(t, env, "", "institution", "add", "KC", "钥匙医院")
+	must(t, env, "", "verify")
+	env["SUIFANG_CHAIN_KEY"] = key(6)
+	r := suifang(t, env, "", "verify")
+	if r.code == 0 || !strings.Contains(r.stderr, "chain key is not the one") {
+		t.Fatalf("verify with another chain key: exit %d\n%s", r.code, r.stderr)
+	}
+	// Without --chain-key the key comes from the index key: another key again.
+	delete(env, "SUIFANG_CHAIN_KEY")
+	if r := suifang(t, env, "", "verify"); r.code == 0 {
+		t.Fatalf("verify with the derived key accepted a database chained with another: %s", r.stdout)
 	}
 }

@@ -50,7 +50,7 @@ func newCoreEnv(t testing.TB, db *store.DB) *env {
 	pats := patient.New(db, e.deps.Audit, keys, index, testNow)
 	fu := followup.New(db, e.deps.Audit, pats, testNow, nil, followup.DefaultPolicy(), nil)
 	e.deps.Patients, e.deps.Followup, e.deps.CalDB, e.deps.Now = pats, fu, cal, testNow
-	e.deps.Importer = importer.New(db, e.deps.Audit, e.deps.Org, cal, pats, fu, testNow, nil)
+	e.deps.Importer = importer.New(db, e.deps.Audit, e.deps.Org, cal, pats, keys, fu, testNow, nil)
 	e.h = New(e.deps)
 	return e
 }

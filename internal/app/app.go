@@ -134,6 +134,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := sv.Audit.CheckKey(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Audit, a.Auth, a.Org, a.Calendar = sv.Audit, sv.Auth, sv.Org, sv.Calendar
 	a.Patients, a.Followup, a.Importer, a.Survey = sv.Patients, sv.Followup, sv.Importer, sv.Survey
 	a.Notify, a.Notices, a.Complaints = sv.Notify, sv.Notices, sv.Complaints
@@ -252,8 +256,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // startWorkers launches the periodic housekeeping jobs and the outbox.
+// Reseal binds every sealed value to its owning row (patients' identifiers,
+// complaint contacts, import rejects), in batches; idempotent. Serve runs it
+// at start, 'suifang keys reseal' on demand.
+func (a *App) Reseal(ctx context.Context) (patients, complaints, rejects int, err error) {
+	if patients, err = a.Patients.Reseal(ctx, 500); err != nil {
+		return
+	}
+	if complaints, err = a.Complaints.Reseal(ctx, 500); err != nil {
+		return
+	}
+	rejects, err = a.Importer.Reseal(ctx, 500)
+	return
+}
+
 func (a *App) startWorkers(ctx context.Context) {
 	a.bg.Go(func() { a.Notify.Run(ctx) })
+	a.bg.Go(func() {
+		p, c, r, err := a.Reseal(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("re-seal patient data", "err", err)
+		} else if p+c+r > 0 {
+			a.Log.Info("re-sealed patient data bound to its rows", "patients", p, "complaints", c, "import_rejects", r)
+		}
+	})
 	// Every chain's head is anchored in the audit log now and then, so
 	// rows cut off the end of a chain show in verify; a checkpoint is only
 	// written when some head moved.

@@ -16,43 +16,34 @@ import (
 
 // loadKeys builds the patient-data keyring, the blind-index key and the
 // chain key. Production sets them (--data-keys, --index-key, --chain-key,
-// from a secret store). A SQLite deployment without them gets a key file
-// beside the database, created once with mode 0600, so the README's one
-// command works (a key file from before chain keys gets a chain_key line
-// added); PostgreSQL deployments must configure the data and index keys,
-// because several instances have to share them. Without a chain key of its
-// own a deployment's chain key is derived from the index key: a secret
-// outside the database either way.
+// from a secret store). A SQLite deployment without data and index keys
+// gets a key file beside the database, created once with mode 0600, so the
+// README's one command works; PostgreSQL deployments must configure them,
+// because several instances have to share them. Without --chain-key the
+// chain key is derived from the index key (under a label of its own): a
+// secret outside the database either way, and the same whichever way the
+// index key was given.
 func loadKeys(cfg Config, log *slog.Logger) (*pii.Keyring, *pii.Indexer, *chain.Key, error) {
-	dataSpec, indexSpec, chainSpec := cfg.DataKeys, cfg.IndexKey, cfg.ChainKey
+	dataSpec, indexSpec := cfg.DataKeys, cfg.IndexKey
 	if dataSpec == "" || indexSpec == "" {
 		if store.IsPostgresURL(cfg.DB) {
 			return nil, nil, nil, errors.New("app: PostgreSQL needs --data-keys and --index-key (generate them with 'suifang keys generate')")
 		}
 		path := cfg.DB + ".keys"
-		f, err := readKeyFile(path)
+		d, x, err := readKeyFile(path)
 		if errors.Is(err, os.ErrNotExist) {
-			if f, err = writeKeyFile(path); err != nil {
+			if d, x, err = writeKeyFile(path); err != nil {
 				return nil, nil, nil, err
 			}
 			log.Warn("generated patient-data encryption keys; back this file up with the database, or patient data cannot be read", "file", path)
 		} else if err != nil {
 			return nil, nil, nil, err
 		}
-		if f.chain == "" {
-			if f.chain, err = addChainKey(path); err != nil {
-				return nil, nil, nil, err
-			}
-			log.Warn("added a chain key to the key file; back it up with the database", "file", path)
-		}
 		if dataSpec == "" {
-			dataSpec = f.data
+			dataSpec = d
 		}
 		if indexSpec == "" {
-			indexSpec = f.index
-		}
-		if chainSpec == "" {
-			chainSpec = f.chain
+			indexSpec = x
 		}
 	}
 	keys, err := pii.ParseKeyring(dataSpec)
@@ -64,8 +55,8 @@ func loadKeys(cfg Config, log *slog.Logger) (*pii.Keyring, *pii.Indexer, *chain.
 		return nil, nil, nil, fmt.Errorf("app: index key: %w", err)
 	}
 	var ck *chain.Key
-	if chainSpec != "" {
-		ck, err = chain.ParseKey(chainSpec)
+	if cfg.ChainKey != "" {
+		ck, err = chain.ParseKey(cfg.ChainKey)
 	} else {
 		var secret []byte
 		if secret, err = base64.StdEncoding.DecodeString(strings.TrimSpace(indexSpec)); err == nil {
@@ -78,49 +69,25 @@ func loadKeys(cfg Config, log *slog.Logger) (*pii.Keyring, *pii.Indexer, *chain.
 	return keys, index, ck, nil
 }
 
-// keyFile is the key file's content.
-type keyFile struct{ data, index, chain string }
-
-func readKeyFile(path string) (keyFile, error) {
-	var f keyFile
+func readKeyFile(path string) (data, index string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return f, err
+		return "", "", err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
 		switch {
 		case !ok:
 		case k == "data_keys":
-			f.data = v
+			data = v
 		case k == "index_key":
-			f.index = v
-		case k == "chain_key":
-			f.chain = v
+			index = v
 		}
 	}
-	if f.data == "" || f.index == "" {
-		return f, fmt.Errorf("app: key file %s lacks data_keys or index_key", path)
+	if data == "" || index == "" {
+		return "", "", fmt.Errorf("app: key file %s lacks data_keys or index_key", path)
 	}
-	return f, nil
-}
-
-// addChainKey appends a new chain key to a key file written before chain
-// keys existed.
-func addChainKey(path string) (string, error) {
-	k, err := NewIndexKey()
-	if err != nil {
-		return "", err
-	}
-	fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("app: key file: %w", err)
-	}
-	if _, err := fh.WriteString("chain_key=" + k + "\n"); err != nil {
-		fh.Close()
-		return "", fmt.Errorf("app: key file: %w", err)
-	}
-	return k, fh.Close()
+	return data, index, nil
 }
 
 // NewIndexKey returns a random 32-byte secret in its config form (the
@@ -133,27 +100,21 @@ func NewIndexKey() (string, error) {
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
-func writeKeyFile(path string) (keyFile, error) {
-	var k keyFile
-	var err error
-	if k.data, err = pii.GenerateKeySpec("k1"); err != nil {
-		return k, err
+func writeKeyFile(path string) (data, index string, err error) {
+	if data, err = pii.GenerateKeySpec("k1"); err != nil {
+		return "", "", err
 	}
-	if k.index, err = NewIndexKey(); err != nil {
-		return k, err
+	if index, err = NewIndexKey(); err != nil {
+		return "", "", err
 	}
-	if k.chain, err = NewIndexKey(); err != nil {
-		return k, err
-	}
-	body := "# Suifang patient-data and chain keys. Keep secret; back up with the database.\ndata_keys=" + k.data +
-		"\nindex_key=" + k.index + "\nchain_key=" + k.chain + "\n"
+	body := "# Suifang patient-data keys. Keep secret; back up with the database.\ndata_keys=" + data + "\nindex_key=" + index + "\n"
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return k, fmt.Errorf("app: create key file: %w", err)
+		return "", "", fmt.Errorf("app: create key file: %w", err)
 	}
 	if _, err := f.WriteString(body); err != nil {
 		f.Close()
-		return k, fmt.Errorf("app: write key file: %w", err)
+		return "", "", fmt.Errorf("app: write key file: %w", err)
 	}
-	return k, f.Close()
+	return data, index, f.Close()
 }

@@ -103,9 +103,6 @@ func ParseCheckpoint(body string) (*Checkpoint, error) {
 			return nil, err
 		}
 	}
-	if c.At.IsZero() && !strings.HasPrefix(lines[1], "at ") {
-		return nil, errors.New("audit: checkpoint: no time")
-	}
 	c.Body = body
 	return c, nil
 }
@@ -121,6 +118,30 @@ func validTable(t string) bool {
 		}
 	}
 	return false
+}
+
+// CheckKey makes sure the chains are written with the key they were
+// started with: the first call records the key's fingerprint, later ones
+// compare. A changed key (a lost --chain-key, another index key) is refused
+// at start instead of breaking every chain from here on.
+func (s *Service) CheckKey(ctx context.Context) error {
+	fp := s.key.Sign("suifang chain key fingerprint")
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		var have string
+		err := tx.QueryRowContext(ctx, `SELECT fingerprint FROM chain_key_check WHERE id = 1`).Scan(&have)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO chain_key_check (id, fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, fp); err != nil {
+				return fmt.Errorf("audit: record chain key: %w", err)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("audit: chain key check: %w", err)
+		case have != fp:
+			return errors.New("audit: the chain key is not the one this database's hash chains were written with (check --chain-key / SUIFANG_CHAIN_KEY and --index-key)")
+		}
+		return nil
+	})
 }
 
 // heads reads every chain's head in q.

@@ -215,7 +215,7 @@ func (s *Service) Track(ctx context.Context, code, last4 string) (*PublicStatus,
 	if err != nil {
 		return nil, fmt.Errorf("complaint: track: %w", err)
 	}
-	plain, err := s.keys.Open(contact, adContact)
+	plain, err := s.keys.OpenRow(contact, adContact, c.Number)
 	if err != nil {
 		return nil, fmt.Errorf("complaint: open contact: %w", err)
 	}

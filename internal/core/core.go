@@ -115,7 +115,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Calendar.OnChange(s.Complaints.CalendarChanged)
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index}) // duplicates: same patient or contact, similar text
-	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, o.Keys, s.Followup, o.Now, o.Log)
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
 	// to the notice. All in the callers' transactions.

@@ -105,7 +105,7 @@ func benchImporter(b *testing.B, db *store.DB) (*importer.Service, *org.Service)
 	}
 	pat := patient.New(db, au, keys, index, now)
 	fu = followup.New(db, au, pat, now, nil, followup.DefaultPolicy(), nil)
-	return importer.New(db, au, o, cdb, pat, fu, now, nil), o
+	return importer.New(db, au, o, cdb, pat, keys, fu, now, nil), o
 }
 
 func benchEngines(b *testing.B, fn func(b *testing.B, engine string)) {

@@ -72,7 +72,7 @@ func newFollowupEnv(t *testing.T) *fuEnv {
 	}
 	pats := patient.New(db, au, keys, index, pageNow)
 	fu = followup.New(db, au, pats, pageNow, slog.New(slog.DiscardHandler), followup.DefaultPolicy(), nil)
-	imp := importer.New(db, au, og, cal, pats, fu, pageNow, slog.New(slog.DiscardHandler))
+	imp := importer.New(db, au, og, cal, pats, keys, fu, pageNow, slog.New(slog.DiscardHandler))
 	pol := auth.DefaultPolicy()
 	pol.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
 	as, err := auth.New(db, au, pageNow, pol, slog.New(slog.DiscardHandler))

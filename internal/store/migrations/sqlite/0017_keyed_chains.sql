@@ -28,3 +28,11 @@ CREATE TABLE chain_checkpoints (
     body     TEXT    NOT NULL,
     sig      TEXT    NOT NULL
 );
+
+-- A fingerprint of the chain key the chains are written with (an HMAC of a
+-- fixed text, not the key): start refuses a different key, which would
+-- otherwise surface only as every new row "altered" in verify.
+CREATE TABLE chain_key_check (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint TEXT    NOT NULL
+);
