@@ -674,7 +674,7 @@ after it: "k2:NEW,k1:OLD". The index and chain keys never change.
 
 reseal seals every sealed value again bound to its owning row (and with the
 current data key): patients' identifiers, complaint contacts, the text of
-rejected import rows. It is idempotent and serve runs it at start.`, "missing verb: generate")
+rejected import rows, outbox recipients and bodies. It is idempotent and serve runs it at start.`, "missing verb: generate")
 	if err != nil {
 		return err
 	}
@@ -690,11 +690,12 @@ rejected import rows. It is idempotent and serve runs it at start.`, "missing ve
 			return err
 		}
 		defer a.Close()
-		p, co, r, err := a.Reseal(ctx)
+		r, err := a.Reseal(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "re-sealed: %d patients, %d complaint contacts, %d rejected import rows\n", p, co, r)
+		fmt.Fprintf(c.stdout, "re-sealed: %d patients, %d complaint contacts, %d rejected import rows, %d outbox messages\n",
+			r.Patients, r.Complaints, r.Rejects, r.Messages)
 		return nil
 	}
 	if verb != "generate" {

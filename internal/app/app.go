@@ -256,28 +256,51 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // startWorkers launches the periodic housekeeping jobs and the outbox.
+// Resealed counts the rows Reseal changed.
+type Resealed struct{ Patients, Complaints, Rejects, Messages int }
+
 // Reseal binds every sealed value to its owning row (patients' identifiers,
-// complaint contacts, import rejects), in batches; idempotent. Serve runs it
-// at start, 'suifang keys reseal' on demand.
-func (a *App) Reseal(ctx context.Context) (patients, complaints, rejects int, err error) {
-	if patients, err = a.Patients.Reseal(ctx, 500); err != nil {
-		return
+// complaint contacts, import rejects, outbox messages), in batches;
+// idempotent. Serve runs it at start, 'suifang keys reseal' on demand.
+func (a *App) Reseal(ctx context.Context) (Resealed, error) {
+	var r Resealed
+	var err error
+	for _, step := range []struct {
+		n  *int
+		fn func(context.Context, int) (int, error)
+	}{{&r.Patients, a.Patients.Reseal}, {&r.Complaints, a.Complaints.Reseal}, {&r.Rejects, a.Importer.Reseal}, {&r.Messages, a.Notify.Reseal}} {
+		if *step.n, err = step.fn(ctx, 500); err != nil {
+			return r, err
+		}
 	}
-	if complaints, err = a.Complaints.Reseal(ctx, 500); err != nil {
-		return
-	}
-	rejects, err = a.Importer.Reseal(ctx, 500)
-	return
+	return r, nil
+}
+
+// every runs fn each period until ctx ends, as a background worker.
+func (a *App) every(ctx context.Context, period time.Duration, fn func()) {
+	a.bg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	})
 }
 
 func (a *App) startWorkers(ctx context.Context) {
 	a.bg.Go(func() { a.Notify.Run(ctx) })
 	a.bg.Go(func() {
-		p, c, r, err := a.Reseal(ctx)
+		r, err := a.Reseal(ctx)
 		if err != nil && ctx.Err() == nil {
 			a.Log.Error("re-seal patient data", "err", err)
-		} else if p+c+r > 0 {
-			a.Log.Info("re-sealed patient data bound to its rows", "patients", p, "complaints", c, "import_rejects", r)
+		} else if r != (Resealed{}) {
+			a.Log.Info("re-sealed patient data bound to its rows", "patients", r.Patients, "complaints", r.Complaints,
+				"import_rejects", r.Rejects, "messages", r.Messages)
 		}
 	})
 	// Every chain's head is anchored in the audit log now and then, so
@@ -287,18 +310,9 @@ func (a *App) startWorkers(ctx context.Context) {
 		if every == 0 {
 			every = 10 * time.Minute
 		}
-		a.bg.Go(func() {
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if _, err := a.Audit.Checkpoint(ctx, access.System(), true); err != nil && ctx.Err() == nil {
-						a.Log.Error("chain checkpoint", "err", err)
-					}
-				}
+		a.every(ctx, every, func() {
+			if _, err := a.Audit.Checkpoint(ctx, access.System(), true); err != nil && ctx.Err() == nil {
+				a.Log.Error("chain checkpoint", "err", err)
 			}
 		})
 	}

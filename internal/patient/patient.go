@@ -22,6 +22,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/intake"
 	"suifang/internal/pii"
+	"suifang/internal/sealed"
 	"suifang/internal/store"
 )
 
@@ -506,7 +507,7 @@ type sealedPII struct{ nid, nidx, phones, addr string }
 // institution and MRN, which exist before the INSERT (unlike the id) and
 // never change. A sealed ID number copied onto another patient does not
 // open there.
-func RowKey(inst int64, mrn string) string { return strconv.FormatInt(inst, 10) + "/" + mrn }
+func RowKey(inst int64, mrn string) string { return sealed.RowKey(strconv.FormatInt(inst, 10), mrn) }
 
 func (s *Service) seal(inst int64, p *Patient) (sealedPII, error) {
 	var out sealedPII
