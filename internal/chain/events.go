@@ -54,7 +54,8 @@ type EventLog struct {
 // together with an event (status, owner, department, …): verify compares
 // the row's digest now with its last event's, so editing the row directly
 // is caught. Columns that move without an event (a recomputed deadline, an
-// escalation level) must not be listed.
+// escalation level) must not be listed; code that changes a listed column
+// appends an event in the same transaction, after its UPDATE.
 func NewEventLog(table, subject, room, rows string, state ...string) EventLog {
 	return EventLog{table: table, subject: subject, room: room, rows: rows, state: state}
 }
