@@ -12,11 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"suifang/internal/access"
 	"suifang/internal/app"
+	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar"
+	"suifang/internal/chain"
 	"suifang/internal/errs"
 	"suifang/internal/org"
 	"suifang/internal/pii"
@@ -477,10 +480,32 @@ func warnMissing(c *cli, cl *calendar.Calendar, year int) {
 
 func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	var d dbFlags
-	fs := newFlags(c, "verify", "", "Recompute the audit log's SHA-256 hash chain and every institution's follow-up record\nand notice, complaint and abnormal-report event chains, and name the first broken entry or record. Exit status 1 when a chain is broken.")
+	var checkpoint bool
+	var exportFile, againstFile string
+	fs := newFlags(c, "verify", "", `Recompute the audit log's hash chain and every institution's follow-up record and notice,
+complaint and abnormal-report event chains (HMAC-SHA-256 under the chain key; plain SHA-256
+for rows from before the cut-over), compare complaint, notice and report rows with the state
+their last event recorded, compare every chain with the latest checkpoint (and those of
+--checkpoints FILE), and name the first broken entry or record. Exit status 1 when a chain
+is broken.`)
 	d.register(fs)
+	fs.BoolVar(&checkpoint, "checkpoint", false, "after a clean verification, record every chain's head as a signed checkpoint")
+	fs.StringVar(&exportFile, "export-checkpoints", "", "write every stored checkpoint to FILE (JSON lines) to keep a copy off-site")
+	fs.StringVar(&againstFile, "checkpoints", "", "also compare the chains with the checkpoints in FILE (an earlier export)")
 	if err := parse(c, fs, args); err != nil {
 		return err
+	}
+	var extra []*audit.Checkpoint
+	if againstFile != "" {
+		f, err := os.Open(againstFile)
+		if err != nil {
+			return err
+		}
+		extra, err = audit.ReadCheckpoints(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
 	a, _, err := d.open(ctx, c, app.DefaultConfig())
 	if err != nil {
@@ -497,69 +522,106 @@ func cmdVerify(ctx context.Context, c *cli, args []string) error {
 	} else {
 		fmt.Fprintf(c.stdout, "audit chain OK: %d entries verified\n", res.Checked)
 	}
+	code := func(id int64) string {
+		if inst, err := a.Org.Lookup(ctx, id); err == nil {
+			return inst.Code
+		}
+		return fmt.Sprint(id)
+	}
+	report := func(what, unit, at string, chains []chain.Result, err error) error {
+		if err != nil {
+			return err
+		}
+		for _, ch := range chains {
+			if ch.OK {
+				fmt.Fprintf(c.stdout, "%s of %s OK: %d %s verified\n", what, code(ch.InstitutionID), ch.Checked, unit)
+				continue
+			}
+			ref := fmt.Sprint(ch.BrokenID)
+			if at == "record" {
+				ref = fmt.Sprintf("%s (row id %d)", ch.BrokenRef, ch.BrokenID)
+			}
+			broken = append(broken, fmt.Sprintf("%s of %s BROKEN at %s %s: %s", what, code(ch.InstitutionID), at, ref, ch.Reason))
+		}
+		return nil
+	}
 	chains, err := a.Followup.VerifyRecords(ctx)
+	if err := report("follow-up records", "records", "record", chains, err); err != nil {
+		return err
+	}
+	chains, err = a.Notices.VerifyEvents(ctx)
+	if err := report("notice events", "events", "event", chains, err); err != nil {
+		return err
+	}
+	chains, err = a.Complaints.VerifyEvents(ctx)
+	if err := report("complaint events", "events", "event", chains, err); err != nil {
+		return err
+	}
+	chains, err = a.Abnormal.VerifyEvents(ctx)
+	if err := report("abnormal report events", "events", "event", chains, err); err != nil {
+		return err
+	}
+	for _, sv := range []struct {
+		what   string
+		verify func(context.Context) (int, []pii.Problem, error)
+	}{{"sealed patient identifiers", a.Patients.VerifySealed}, {"sealed complaint contacts", a.Complaints.VerifySealed},
+		{"sealed import rejects", a.Importer.VerifySealed}} {
+		n, bad, err := sv.verify(ctx)
+		if err != nil {
+			return err
+		}
+		for i, b := range bad {
+			if i == 5 {
+				broken = append(broken, fmt.Sprintf("%s: %d more", sv.what, len(bad)-i))
+				break
+			}
+			broken = append(broken, fmt.Sprintf("%s BROKEN at %s %s: %s", sv.what, b.Ref, b.Column, b.Reason))
+		}
+		if len(bad) == 0 {
+			fmt.Fprintf(c.stdout, "%s OK: %d values open on their own rows\n", sv.what, n)
+		}
+	}
+	findings, ncp, err := a.Audit.VerifyCheckpoints(ctx, res.PrunedUpTo, extra)
 	if err != nil {
 		return err
 	}
-	for _, ch := range chains {
-		code := fmt.Sprint(ch.InstitutionID)
-		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
-			code = inst.Code
+	for _, f := range findings {
+		where := f.Chain
+		if f.Institution != 0 {
+			where += " of " + code(f.Institution)
 		}
-		if ch.OK {
-			fmt.Fprintf(c.stdout, "follow-up records of %s OK: %d records verified\n", code, ch.Checked)
-			continue
-		}
-		broken = append(broken, fmt.Sprintf("follow-up records of %s BROKEN at record %s (row id %d): %s",
-			code, ch.BrokenRef, ch.BrokenID, ch.Reason))
+		broken = append(broken, fmt.Sprintf("checkpoint of %s BROKEN: %s: %s", f.CheckpointAt.UTC().Format(time.RFC3339), where, f.Reason))
 	}
-	nchains, err := a.Notices.VerifyEvents(ctx)
-	if err != nil {
-		return err
-	}
-	for _, ch := range nchains {
-		code := fmt.Sprint(ch.InstitutionID)
-		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
-			code = inst.Code
-		}
-		if ch.OK {
-			fmt.Fprintf(c.stdout, "notice events of %s OK: %d events verified\n", code, ch.Checked)
-			continue
-		}
-		broken = append(broken, fmt.Sprintf("notice events of %s BROKEN at event %d: %s", code, ch.BrokenID, ch.Reason))
-	}
-	cchains, err := a.Complaints.VerifyEvents(ctx)
-	if err != nil {
-		return err
-	}
-	for _, ch := range cchains {
-		code := fmt.Sprint(ch.InstitutionID)
-		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
-			code = inst.Code
-		}
-		if ch.OK {
-			fmt.Fprintf(c.stdout, "complaint events of %s OK: %d events verified\n", code, ch.Checked)
-			continue
-		}
-		broken = append(broken, fmt.Sprintf("complaint events of %s BROKEN at event %d: %s", code, ch.BrokenID, ch.Reason))
-	}
-	achains, err := a.Abnormal.VerifyEvents(ctx)
-	if err != nil {
-		return err
-	}
-	for _, ch := range achains {
-		code := fmt.Sprint(ch.InstitutionID)
-		if inst, err := a.Org.Lookup(ctx, ch.InstitutionID); err == nil {
-			code = inst.Code
-		}
-		if ch.OK {
-			fmt.Fprintf(c.stdout, "abnormal report events of %s OK: %d events verified\n", code, ch.Checked)
-			continue
-		}
-		broken = append(broken, fmt.Sprintf("abnormal report events of %s BROKEN at event %d: %s", code, ch.BrokenID, ch.Reason))
+	if len(findings) == 0 && ncp > 0 {
+		fmt.Fprintf(c.stdout, "checkpoints OK: %d compared with the live chains\n", ncp)
 	}
 	if len(broken) > 0 {
 		return errors.New(strings.Join(broken, "\n"))
+	}
+	if checkpoint {
+		cp, err := a.Audit.Checkpoint(ctx, operator(), false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "checkpoint recorded: audit entry %d, %d chain heads\n", cp.AuditID, len(cp.Heads))
+	}
+	if exportFile != "" {
+		cps, err := a.Audit.Checkpoints(ctx)
+		if err != nil {
+			return err
+		}
+		f, err := os.OpenFile(exportFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := audit.ExportCheckpoints(f, cps); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%d checkpoints written to %s\n", len(cps), exportFile)
 	}
 	return nil
 }
@@ -603,15 +665,41 @@ func cmdToken(ctx context.Context, c *cli, args []string) error {
 func cmdKeys(ctx context.Context, c *cli, args []string) error {
 	verb, args, err := splitVerb(c, args, `Usage:
   suifang keys generate [--id ID]
+  suifang keys reseal [--db DB]
 
-Prints a new data key (for --data-keys / SUIFANG_DATA_KEYS) and a new blind-index
-key (for --index-key / SUIFANG_INDEX_KEY). To rotate, put the new data key FIRST
-and keep the old ones after it: "k2:NEW,k1:OLD". The index key never changes.`, "missing verb: generate")
+Prints a new data key (for --data-keys / SUIFANG_DATA_KEYS), a new blind-index
+key (for --index-key / SUIFANG_INDEX_KEY) and a new chain key (for --chain-key /
+SUIFANG_CHAIN_KEY). To rotate, put the new data key FIRST and keep the old ones
+after it: "k2:NEW,k1:OLD". The index and chain keys never change.
+
+reseal seals every sealed value again bound to its owning row (and with the
+current data key): patients' identifiers, complaint contacts, the text of
+rejected import rows, outbox recipients and bodies. It is idempotent and serve runs it at start.`, "missing verb: generate")
 	if err != nil {
 		return err
 	}
+	if verb == "reseal" {
+		var d dbFlags
+		fs := newFlags(c, "keys reseal", "", "Re-seal patient data bound to its rows, with the current data key.")
+		d.register(fs)
+		if err := parse(c, fs, args); err != nil {
+			return err
+		}
+		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		r, err := a.Reseal(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "re-sealed: %d patients, %d complaint contacts, %d rejected import rows, %d outbox messages\n",
+			r.Patients, r.Complaints, r.Rejects, r.Messages)
+		return nil
+	}
 	if verb != "generate" {
-		return usageErr("unknown verb %q: use generate", verb)
+		return usageErr("unknown verb %q: use generate or reseal", verb)
 	}
 	var id string
 	fs := newFlags(c, "keys generate", "", "Generate patient-data encryption keys.")
@@ -627,6 +715,10 @@ and keep the old ones after it: "k2:NEW,k1:OLD". The index key never changes.`, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "SUIFANG_DATA_KEYS=%s\nSUIFANG_INDEX_KEY=%s\n", data, index)
+	chainKey, err := app.NewIndexKey()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "SUIFANG_DATA_KEYS=%s\nSUIFANG_INDEX_KEY=%s\nSUIFANG_CHAIN_KEY=%s\n", data, index, chainKey)
 	return nil
 }

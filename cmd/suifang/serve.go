@@ -19,12 +19,14 @@ import (
 type dbFlags struct {
 	db, logFormat, logLevel string
 	dataKeys, indexKey      string
+	chainKey                string
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.db, "db", "./suifang.db", "SQLite database file, or a postgres:// URL")
 	fs.StringVar(&d.dataKeys, "data-keys", "", "patient-data keys \"id:base64,…\" (first encrypts); SQLite default: a key file beside the database")
 	fs.StringVar(&d.indexKey, "index-key", "", "blind-index key (base64, 32 bytes); see 'suifang keys generate'")
+	fs.StringVar(&d.chainKey, "chain-key", "", "key of the audit and record hash chains (base64, 32 bytes); default: the key file's (SQLite) or derived from --index-key")
 	fs.StringVar(&d.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&d.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
@@ -52,7 +54,7 @@ func (d *dbFlags) open(ctx context.Context, c *cli, cfg app.Config) (*app.App, *
 		return nil, nil, err
 	}
 	cfg.DB = d.db
-	cfg.DataKeys, cfg.IndexKey = d.dataKeys, d.indexKey
+	cfg.DataKeys, cfg.IndexKey, cfg.ChainKey = d.dataKeys, d.indexKey, d.chainKey
 	cfg.Version = version
 	a, err := app.Open(ctx, cfg, log)
 	return a, log, err
@@ -88,6 +90,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&ignore, "hl7-ignore-events", ignore, "ADT trigger events acknowledged AA and not stored (\"none\" for none)")
 	fs.BoolVar(&demo, "demo", false, "create the demo hospital group and accounts (once) and print the logins")
 	fs.IntVar(&cfg.DemoHistoryDays, "demo-history-days", 0, "days of generated discharges and follow-up history the demo holds (0: 90; -1: none)")
+	fs.DurationVar(&cfg.CheckpointEvery, "checkpoint-every", 10*time.Minute, "how often to record every hash chain's head in the audit log (when one moved); negative: never")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long in-flight requests may finish at shutdown")
 	fs.IntVar(&cfg.Auth.MaxFailures, "lockout-attempts", def.Auth.MaxFailures, "failed logins of one account from one address before it locks for that address")

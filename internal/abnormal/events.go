@@ -12,12 +12,13 @@ import (
 type Event = chain.Event
 
 // events is the reports' hash-chained history table.
-var events = chain.NewEventLog("abnormal_events", "abnormal_id", "abnormal")
+var events = chain.NewEventLog("abnormal_events", "abnormal_id", "abnormal", "abnormal_reports",
+	"status", "owner_id", "kind", "severity", "finding", "conclusion", "summary", "patient_id")
 
 // appendEvent links an event into the institution's chain. The caller
 // holds the chain lock.
 func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, p *access.Principal, r *Report, action, from, to, detail string) error {
-	return events.Append(ctx, tx, s.now(), p, r.InstitutionID, r.ID, action, from, to, detail)
+	return events.Append(ctx, tx, s.audit.ChainKey(), s.now(), p, r.InstitutionID, r.ID, action, from, to, detail)
 }
 
 // Events lists a report's history, oldest first.
@@ -34,5 +35,5 @@ type ChainResult = chain.Result
 // VerifyEvents recomputes every institution's abnormal-report event chain
 // and names the first broken event of each.
 func (s *Service) VerifyEvents(ctx context.Context) ([]ChainResult, error) {
-	return events.Verify(ctx, s.db.R())
+	return events.Verify(ctx, s.db.R(), s.audit.ChainKey())
 }

@@ -524,6 +524,7 @@ type complaintEventJSON struct {
 	From     string `json:"from"`
 	To       string `json:"to"`
 	Detail   string `json:"detail"`
+	State    string `json:"state"`
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
 }
@@ -547,7 +548,7 @@ func (s *server) complaintEvents(r *http.Request, p *access.Principal) (any, err
 	out := complaintEventList{Items: make([]complaintEventJSON, 0, len(evs))}
 	for _, e := range evs {
 		out.Items = append(out.Items, complaintEventJSON{ID: e.ID, At: utc(e.At), UserID: optID(e.UserID), Actor: e.Actor,
-			Action: e.Action, From: e.From, To: e.To, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash})
+			Action: e.Action, From: e.From, To: e.To, Detail: e.Detail, State: e.State, PrevHash: e.PrevHash, Hash: e.Hash})
 	}
 	return out, nil
 }
@@ -746,7 +747,7 @@ func complaintSchemas() obj {
 			"reason":               obj{"type": "string", "enum": []string{complaint.WaitComplainant, complaint.WaitThirdParty}, "description": "pause"},
 			"owner_id":             obj{"type": "integer", "format": "int64", "description": "reassign"},
 		}),
-		"ComplaintEvent": object([]string{"id", "at", "user_id", "actor", "action", "from", "to", "detail", "prev_hash", "hash"}, obj{
+		"ComplaintEvent": object([]string{"id", "at", "user_id", "actor", "action", "from", "to", "detail", "state", "prev_hash", "hash"}, obj{
 			"id":        id,
 			"at":        instant,
 			"user_id":   obj{"type": []string{"integer", "null"}, "format": "int64", "description": "null for tokens and the platform"},
@@ -755,8 +756,9 @@ func complaintSchemas() obj {
 			"from":      str,
 			"to":        str,
 			"detail":    str,
+			"state":     obj{"type": "string", "description": "digest of the complaint's key fields after the event (empty for events from before digests)"},
 			"prev_hash": obj{"type": "string", "description": "hash of the institution's previous complaint event"},
-			"hash":      obj{"type": "string", "description": "SHA-256 over this event's fields and prev_hash"},
+			"hash":      obj{"type": "string", "description": "HMAC-SHA-256 under the chain key over this event's fields, state and prev_hash (SHA-256 for events from before the cut-over)"},
 		}),
 		"ComplaintEventList": object([]string{"items"}, obj{"items": array(ref("schemas", "ComplaintEvent"))}),
 		"Escalation": object([]string{"milestone", "level", "to", "due_at", "at"}, obj{

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"suifang/internal/abnormal"
+	"suifang/internal/access"
 	"suifang/internal/api"
 	"suifang/internal/audit"
 	"suifang/internal/auth"
@@ -55,7 +56,13 @@ type Config struct {
 	// current); IndexKey keys the blind indexes. See loadKeys.
 	DataKeys string
 	IndexKey string
-	Version  string
+	// ChainKey keys the hash chains (base64, 32 bytes); "" takes the key
+	// file's (SQLite) or one derived from IndexKey.
+	ChainKey string
+	// CheckpointEvery is how often serve records every chain's head in the
+	// audit log (when a head moved); 0 means 10 minutes, negative never.
+	CheckpointEvery time.Duration
+	Version         string
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
 	Now func() time.Time
 	// DemoHistoryDays is how many days of discharges and follow-up history
@@ -133,7 +140,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db, ready: make(chan struct{})}
-	keys, index, err := loadKeys(cfg, log)
+	keys, index, chainKey, err := loadKeys(cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -143,10 +150,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dialer = followup.NewHTTPDialer(cfg.CTIURL, cfg.CTIToken)
 	}
 	a.coreOpts = core.Options{Now: cfg.Now, Log: log, Auth: cfg.Auth, Followup: cfg.Followup,
-		Keys: keys, Index: index, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey, Classes: cfg.Classes,
+		Keys: keys, Index: index, ChainKey: chainKey, Dialer: dialer, Notify: cfg.Notify, Survey: cfg.Survey, Classes: cfg.Classes,
 		Reveals: cfg.Reveals}
 	sv, err := core.Build(db, a.coreOpts)
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := sv.Audit.CheckKey(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -287,9 +298,67 @@ func (a *App) markInterruptedImports(ctx context.Context) {
 	}
 }
 
+// Resealed counts the rows Reseal changed.
+type Resealed struct{ Patients, Complaints, Rejects, Messages int }
+
+// Reseal binds every sealed value to its owning row (patients' identifiers,
+// complaint contacts, import rejects, outbox messages), in batches;
+// idempotent. Serve runs it at start, 'suifang keys reseal' on demand.
+func (a *App) Reseal(ctx context.Context) (Resealed, error) {
+	var r Resealed
+	var err error
+	for _, step := range []struct {
+		n  *int
+		fn func(context.Context, int) (int, error)
+	}{{&r.Patients, a.Patients.Reseal}, {&r.Complaints, a.Complaints.Reseal}, {&r.Rejects, a.Importer.Reseal}, {&r.Messages, a.Notify.Reseal}} {
+		if *step.n, err = step.fn(ctx, 500); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// every runs fn each period until ctx ends, as a background worker.
+func (a *App) every(ctx context.Context, period time.Duration, fn func()) {
+	a.bg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	})
+}
+
 // startWorkers launches the periodic housekeeping jobs and the outbox.
 func (a *App) startWorkers(ctx context.Context) {
 	a.bg.Go(func() { a.Notify.Run(ctx) })
+	a.bg.Go(func() {
+		r, err := a.Reseal(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("re-seal patient data", "err", err)
+		} else if r != (Resealed{}) {
+			a.Log.Info("re-sealed patient data bound to its rows", "patients", r.Patients, "complaints", r.Complaints,
+				"import_rejects", r.Rejects, "messages", r.Messages)
+		}
+	})
+	// Every chain's head is anchored in the audit log now and then, so
+	// rows cut off the end of a chain show in verify; a checkpoint is only
+	// written when some head moved.
+	if every := a.Cfg.CheckpointEvery; every >= 0 {
+		if every == 0 {
+			every = 10 * time.Minute
+		}
+		a.every(ctx, every, func() {
+			if _, err := a.Audit.Checkpoint(ctx, access.System(), true); err != nil && ctx.Err() == nil {
+				a.Log.Error("chain checkpoint", "err", err)
+			}
+		})
+	}
 	// Overdue notices escalate; the step is recorded in the database, so
 	// every instance may run this.
 	a.bg.Add(1)

@@ -1,20 +1,23 @@
 // Package audit keeps the append-only, hash-chained audit log: who did what to
-// which object, from where, and whether it worked. Each entry's hash covers
-// its own fields and the previous entry's hash, so an edit, insertion or
-// deletion anywhere in the chain is found by Verify.
+// which object, from where, and whether it worked. Each entry's hash is an
+// HMAC (under the chain key, kept outside the database) of its own fields and
+// the previous entry's hash, so an edit, insertion or deletion anywhere in
+// the chain is found by Verify, and cannot be hidden by recomputing the
+// chain without the key. Checkpoints (checkpoint.go) anchor the heads of
+// every chain so that cutting rows off the end shows too.
 package audit
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"suifang/internal/access"
+	"suifang/internal/chain"
 	"suifang/internal/errs"
 	"suifang/internal/store"
 )
@@ -51,10 +54,32 @@ type Service struct {
 	db      *store.DB
 	now     func() time.Time
 	refused refusals // the cap on refusal entries (Refused)
+	key     *chain.Key
 }
 
-// New returns the audit service.
-func New(db *store.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
+// New returns an audit service keyed with a fixed, public test key: for
+// tests that wire services by hand. Deployments build it through core with
+// the configured chain key (NewKeyed).
+func New(db *store.DB, now func() time.Time) *Service { return NewKeyed(db, now, nil) }
+
+// NewKeyed returns the audit service whose chains are keyed with key (nil:
+// the public test key of New).
+func NewKeyed(db *store.DB, now func() time.Time, key *chain.Key) *Service {
+	if key == nil {
+		key = TestKey()
+	}
+	return &Service{db: db, now: now, key: key}
+}
+
+// TestKey is a chain key anyone can know; it protects nothing and exists so
+// hand-wired tests need no secret.
+func TestKey() *chain.Key {
+	k, _ := chain.NewKey([]byte("suifang public test chain key....")) // 32 bytes
+	return k
+}
+
+// ChainKey is the key every room's hash chain is computed with.
+func (s *Service) ChainKey() *chain.Key { return s.key }
 
 // Event fills actor fields of an entry from p.
 func Event(p *access.Principal, action, objType, objID string, inst int64) Entry {
@@ -81,7 +106,7 @@ func (s *Service) Append(ctx context.Context, tx *sql.Tx, e Entry) error {
 	}
 	e.At = s.now().UTC().Truncate(time.Microsecond)
 	e.PrevHash = prev
-	e.Hash = hashOf(e)
+	e.Hash = hashOf(s.key, e)
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log
 		(at, actor_id, actor, action, object_type, object_id, institution_id, ip, success, detail, prev_hash, hash)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
@@ -99,19 +124,14 @@ func (s *Service) Record(ctx context.Context, e Entry) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error { return s.Append(ctx, tx, e) })
 }
 
-// hashOf is SHA-256 over the previous hash and every field, each
-// length-prefixed so no two different entries share an encoding.
-func hashOf(e Entry) string {
-	h := sha256.New()
-	for _, f := range []string{
-		e.PrevHash,
+// hashOf is the HMAC (plain SHA-256 with a nil key, for entries from before
+// the cut-over) of the previous hash and every field, each length-prefixed
+// so no two different entries share an encoding.
+func hashOf(k *chain.Key, e Entry) string {
+	return k.Sum(e.PrevHash,
 		strconv.FormatInt(store.Micros(e.At), 10),
 		strconv.FormatInt(e.ActorID, 10), e.Actor, e.Action, e.ObjectType, e.ObjectID,
-		strconv.FormatInt(e.InstitutionID, 10), e.IP, strconv.FormatBool(e.Success), e.Detail,
-	} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+		strconv.FormatInt(e.InstitutionID, 10), e.IP, strconv.FormatBool(e.Success), e.Detail)
 }
 
 // Filter narrows List.
@@ -212,42 +232,107 @@ type Result struct {
 	OK       bool
 	BrokenID int64  // first entry that fails, 0 if none
 	Reason   string // why it fails
+	// FirstID is the oldest surviving entry; PrunedUpTo the last id a
+	// recorded prune removed (0: never pruned).
+	FirstID, PrunedUpTo int64
+}
+
+// pruneMark is what a prune records about the entries it removed: the last
+// id and that entry's hash, which the first survivor's prev_hash must name.
+type pruneMark struct {
+	upTo int64
+	hash string
+}
+
+// parsePrune reads "upto=N last_hash=H" from an audit.prune detail; ok is
+// false for a prune that removed nothing or predates the marks.
+func parsePrune(detail string) (m pruneMark, ok bool) {
+	for _, f := range strings.Fields(detail) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "upto":
+			m.upTo, _ = strconv.ParseInt(v, 10, 64)
+		case "last_hash":
+			m.hash = v
+		}
+	}
+	return m, m.upTo > 0 && m.hash != ""
 }
 
 // Verify recomputes the whole chain in id order and names the first broken
-// entry. The first surviving entry may follow pruned ones, so its prev_hash is
-// taken as given; every later link must match.
+// entry. Entries up to the cut-over carry plain SHA-256 hashes, later ones
+// HMACs under the chain key. The first surviving entry may follow pruned
+// ones only if a surviving audit.prune entry names it: the id it pruned up
+// to and the hash of the last entry it removed; otherwise the oldest entries
+// were deleted by hand.
 func (s *Service) Verify(ctx context.Context) (Result, error) {
-	rows, err := s.db.R().QueryContext(ctx, `SELECT `+entryCols+` FROM audit_log ORDER BY id`)
+	r := s.db.R()
+	hs, err := chain.NewHasher(ctx, r, s.key, "audit_log")
+	if err != nil {
+		return Result{}, err
+	}
+	rows, err := r.QueryContext(ctx, `SELECT `+entryCols+` FROM audit_log ORDER BY id`)
 	if err != nil {
 		return Result{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
 	res := Result{OK: true}
-	prev := ""
+	prev, firstPrev := "", ""
+	var marks []pruneMark
+	legacyPrune := false
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
 			return res, fmt.Errorf("audit: verify scan: %w", err)
 		}
 		res.Checked++
+		if res.Checked == 1 {
+			res.FirstID, firstPrev = e.ID, e.PrevHash
+		}
 		switch {
 		case prev != "" && e.PrevHash != prev:
 			res.OK, res.BrokenID, res.Reason = false, e.ID, "prev_hash does not match the previous entry (an entry was removed or inserted)"
-		case hashOf(e) != e.Hash:
-			res.OK, res.BrokenID, res.Reason = false, e.ID, "hash does not match the entry's contents (the entry was altered)"
+		case hashOf(hs.For(e.ID), e) != e.Hash:
+			res.OK, res.BrokenID, res.Reason = false, e.ID, "hash does not match the entry's contents (the entry was altered, or the chain recomputed without the key)"
 		}
 		if !res.OK {
 			return res, nil
 		}
+		if e.Action == "audit.prune" {
+			if m, ok := parsePrune(e.Detail); ok {
+				marks = append(marks, m)
+			} else if e.ID <= hs.PlainUpTo {
+				legacyPrune = true
+			}
+		}
 		prev = e.Hash
 	}
-	return res, rows.Err()
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("audit: verify: %w", err)
+	}
+	if res.Checked == 0 || firstPrev == genesis {
+		return res, nil
+	}
+	for _, m := range marks {
+		if m.hash == firstPrev && m.upTo < res.FirstID {
+			res.PrunedUpTo = m.upTo
+			return res, nil
+		}
+	}
+	// A log pruned before prunes recorded their marks: its first survivor
+	// is old, and a prune of that time is on record.
+	if legacyPrune && res.FirstID <= hs.PlainUpTo {
+		return res, nil
+	}
+	res.OK, res.BrokenID = false, res.FirstID
+	res.Reason = "the entries before it were deleted, and no recorded prune removed them"
+	return res, nil
 }
 
 // Prune deletes entries older than keep, which may not be shorter than
 // MinRetention. Entries are removed oldest first so the surviving chain still
-// verifies.
+// verifies; the prune's own entry records the last id removed and its hash,
+// which is how Verify tells a prune from a deletion.
 func (s *Service) Prune(ctx context.Context, p *access.Principal, keep time.Duration) (int64, error) {
 	if err := p.RequireAdmin(); err != nil {
 		return 0, err
@@ -258,18 +343,29 @@ func (s *Service) Prune(ctx context.Context, p *access.Principal, keep time.Dura
 	cutoff := s.now().Add(-keep)
 	var n int64
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := s.db.SerializeKey(ctx, tx, chainLockKey); err != nil {
+			return err
+		}
 		// Delete a prefix of the chain (in id order): with clock skew between
 		// instances "at" is not monotonic in id, and deleting by "at" alone
 		// could cut an entry out of the middle of the surviving chain.
-		r, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE at < $1
-			AND id < COALESCE((SELECT MIN(id) FROM audit_log WHERE at >= $1), (SELECT MAX(id) + 1 FROM audit_log))`,
-			store.Micros(cutoff))
+		const prefix = `at < $1 AND id < COALESCE((SELECT MIN(id) FROM audit_log WHERE at >= $1), (SELECT MAX(id) + 1 FROM audit_log))`
+		var last pruneMark
+		err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log WHERE `+prefix+` ORDER BY id DESC LIMIT 1`,
+			store.Micros(cutoff)).Scan(&last.upTo, &last.hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("audit: prune: %w", err)
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE `+prefix, store.Micros(cutoff))
 		if err != nil {
 			return fmt.Errorf("audit: prune: %w", err)
 		}
 		n, _ = r.RowsAffected()
 		e := Event(p, "audit.prune", "audit_log", "", 0)
 		e.Detail = fmt.Sprintf("removed=%d cutoff=%s", n, cutoff.UTC().Format(time.RFC3339))
+		if n > 0 {
+			e.Detail += fmt.Sprintf(" upto=%d last_hash=%s", last.upTo, last.hash)
+		}
 		return s.Append(ctx, tx, e)
 	})
 	return n, err

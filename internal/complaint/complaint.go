@@ -485,10 +485,6 @@ func (s *Service) register(ctx context.Context, tx *sql.Tx, p *access.Principal,
 			return nil, err
 		}
 	}
-	sealed, err := s.keys.Seal(in.Contact, adContact)
-	if err != nil {
-		return nil, fmt.Errorf("complaint: seal contact: %w", err)
-	}
 	depts, err := s.checkDepartments(ctx, tx, in.InstitutionID, in.DepartmentID, in.OtherDepts)
 	if err != nil {
 		return nil, err
@@ -542,6 +538,12 @@ func (s *Service) register(ctx context.Context, tx *sql.Tx, p *access.Principal,
 		DepartmentIDs: depts, OwnerID: owner, Status: Registered, ReceivedAt: received, CreatedBy: p.UserID, CreatedAt: now,
 		SourceRecordID: in.SourceRecordID}
 	contactIdx := s.contactIndex(in.Contact)
+	// The contact is bound to the complaint's number (unique, known before
+	// the INSERT), so a contact copied onto another complaint does not open.
+	sealed, err := s.keys.SealRow(in.Contact, adContact, c.Number)
+	if err != nil {
+		return nil, fmt.Errorf("complaint: seal contact: %w", err)
+	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO complaints (institution_id, number, tracking_code, channel, complainant_name,
 		complainant_role, complainant_contact, patient_id, encounter_id, occurred_on, location, people, content, asks, category,
 		severity, complexity, department_id, owner_id, status, received_at, created_by, created_at, updated_at, contact_idx,
@@ -789,7 +791,7 @@ func (s *Service) scan(sc interface{ Scan(...any) error }) (*Complaint, error) {
 	c.FeedbackAt, c.ClosedAt, c.RectifiedAt, c.ArchivedAt = store.Time(fb), store.Time(closed), store.Time(rect), store.Time(arch)
 	c.CreatedAt, c.UpdatedAt = store.Time(created), store.Time(updated)
 	if contact != "" {
-		plain, err := s.keys.Open(contact, adContact)
+		plain, err := s.keys.OpenRow(contact, adContact, c.Number)
 		if err != nil {
 			return nil, fmt.Errorf("complaint: open contact: %w", err)
 		}
@@ -941,7 +943,7 @@ func (s *Service) RevealContact(ctx context.Context, p *access.Principal, id int
 	if err := s.db.R().QueryRowContext(ctx, `SELECT complainant_contact FROM complaints WHERE id = $1`, id).Scan(&sealed); err != nil {
 		return "", fmt.Errorf("complaint: contact: %w", err)
 	}
-	plain, err := s.keys.Open(sealed, adContact)
+	plain, err := s.keys.OpenRow(sealed, adContact, c.Number)
 	if err != nil {
 		return "", fmt.Errorf("complaint: open contact: %w", err)
 	}

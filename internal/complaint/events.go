@@ -12,12 +12,14 @@ import (
 type Event = chain.Event
 
 // events is the complaints' hash-chained history table.
-var events = chain.NewEventLog("complaint_events", "complaint_id", "complaint")
+var events = chain.NewEventLog("complaint_events", "complaint_id", "complaint", "complaints",
+	"status", "owner_id", "department_id", "category", "severity", "complexity", "merged_into", "patient_id", "received_at",
+	"closed_at", "content")
 
 // appendEvent links an event into the institution's chain. The caller
 // holds the chain lock.
 func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, p *access.Principal, c *Complaint, action, from, to, detail string) error {
-	return events.Append(ctx, tx, s.now(), p, c.InstitutionID, c.ID, action, from, to, detail)
+	return events.Append(ctx, tx, s.audit.ChainKey(), s.now(), p, c.InstitutionID, c.ID, action, from, to, detail)
 }
 
 // Events lists a complaint's history, oldest first.
@@ -34,5 +36,5 @@ type ChainResult = chain.Result
 // VerifyEvents recomputes every institution's complaint event chain and names
 // the first broken event of each.
 func (s *Service) VerifyEvents(ctx context.Context) ([]ChainResult, error) {
-	return events.Verify(ctx, s.db.R())
+	return events.Verify(ctx, s.db.R(), s.audit.ChainKey())
 }

@@ -266,7 +266,7 @@ func (s *Service) VerifyPublic(ctx context.Context, token, code string) (*Public
 		if err := tx.QueryRowContext(ctx, `SELECT complainant_contact FROM complaints WHERE id = $1`, id).Scan(&sealed); err != nil {
 			return fmt.Errorf("complaint: contact: %w", err)
 		}
-		contact, err := s.keys.Open(sealed, adContact)
+		contact, err := s.keys.OpenRow(sealed, adContact, c.Number)
 		if err != nil {
 			return fmt.Errorf("complaint: open contact: %w", err)
 		}
@@ -390,7 +390,7 @@ func (s *Service) Track(ctx context.Context, code, last4 string) (*PublicStatus,
 	if err != nil {
 		return nil, fmt.Errorf("complaint: track: %w", err)
 	}
-	plain, err := s.keys.Open(contact, adContact)
+	plain, err := s.keys.OpenRow(contact, adContact, c.Number)
 	if err != nil {
 		return nil, fmt.Errorf("complaint: open contact: %w", err)
 	}

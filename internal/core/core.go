@@ -19,6 +19,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/auth"
 	"suifang/internal/calendar/caldb"
+	"suifang/internal/chain"
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
@@ -41,6 +42,7 @@ type Options struct {
 	Followup followup.Policy
 	Keys     *pii.Keyring // patient-data keys (required)
 	Index    *pii.Indexer // blind-index key (required)
+	ChainKey *chain.Key   // keys the hash chains; nil: audit.TestKey (tests only)
 	Dialer   followup.Dialer
 	Notify   notify.Policy
 	Outbox   notice.Outbox // nil: notices notify through the outbox (Services.Notify)
@@ -79,7 +81,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Services{Audit: audit.New(db, o.Now)}
+	s := &Services{Audit: audit.NewKeyed(db, o.Now, o.ChainKey)}
 	var err error
 	if s.Auth, err = auth.New(db, s.Audit, o.Now, o.Auth, o.Log); err != nil {
 		return nil, err
@@ -132,7 +134,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index, Codes: s.Notify}) // duplicates: same patient or contact, similar text
 	s.Complaints.SetRevealCap(s.Patients.CountReveal)                                // a contact reveal counts like a patient's
-	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, s.Followup, o.Now, o.Log)
+	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, o.Keys, s.Followup, o.Now, o.Log)
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {
 		s.Importer.SetClasses(o.Classes)

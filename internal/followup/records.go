@@ -2,9 +2,7 @@ package followup
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -305,7 +303,7 @@ func (s *Service) appendRecord(ctx context.Context, tx *sql.Tx, p *access.Princi
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("followup: chain head: %w", err)
 	}
-	rec.Hash = recordHash(rec)
+	rec.Hash = recordHash(s.audit.ChainKey(), rec)
 	if !rec.RecordingConsent {
 		rec.RecordingRef = ""
 	}
@@ -326,19 +324,16 @@ func (s *Service) appendRecord(ctx context.Context, tx *sql.Tx, p *access.Princi
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // recordHash covers every stored field and the previous hash, each
-// length-prefixed so no two different records share an encoding.
-func recordHash(r *Record) string {
-	h := sha256.New()
-	for _, f := range []string{
+// length-prefixed so no two different records share an encoding: an HMAC
+// under the chain key, or plain SHA-256 (nil key) for records from before
+// the cut-over.
+func recordHash(k *chain.Key, r *Record) string {
+	return k.Sum(
 		r.PrevHash, r.Number, strconv.FormatInt(r.InstitutionID, 10), strconv.FormatInt(r.TaskID, 10),
 		strconv.FormatInt(r.EncounterID, 10), strconv.FormatInt(r.PatientID, 10), strconv.FormatInt(r.UserID, 10), r.Actor,
 		strconv.FormatInt(store.Micros(r.At), 10), r.Channel, r.TreatmentEffect, r.Satisfaction, r.MedicationGuidance,
 		r.RevisitAdvice, strconv.Itoa(r.NPS), r.Opinions, strconv.FormatBool(r.OpinionProblem), strconv.FormatBool(r.RevisitNeeded),
-		strconv.FormatBool(r.RecordingConsent), r.RecordingRef, strconv.FormatInt(r.AmendsID, 10), r.AmendReason,
-	} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+		strconv.FormatBool(r.RecordingConsent), r.RecordingRef, strconv.FormatInt(r.AmendsID, 10), r.AmendReason)
 }
 
 const recordCols = `id, institution_id, number, task_id, encounter_id, patient_id, user_id, actor, at, channel, treatment_effect,
@@ -393,6 +388,10 @@ type ChainResult = chain.Result
 // VerifyRecords recomputes every institution's record chain and names the
 // first broken record of each.
 func (s *Service) VerifyRecords(ctx context.Context) ([]ChainResult, error) {
+	hs, err := chain.NewHasher(ctx, s.db.R(), s.audit.ChainKey(), "followup_records")
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.R().QueryContext(ctx, `SELECT `+recordCols+` FROM followup_records ORDER BY institution_id, id`)
 	if err != nil {
 		return nil, fmt.Errorf("followup: verify: %w", err)
@@ -404,7 +403,7 @@ func (s *Service) VerifyRecords(ctx context.Context) ([]ChainResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("followup: verify: %w", err)
 		}
-		w.Add(chain.Link{InstitutionID: r.InstitutionID, ID: r.ID, Ref: r.Number, PrevHash: r.PrevHash, Hash: r.Hash, Computed: recordHash(r)})
+		w.Add(chain.Link{InstitutionID: r.InstitutionID, ID: r.ID, Ref: r.Number, PrevHash: r.PrevHash, Hash: r.Hash, Computed: recordHash(hs.For(r.ID), r)})
 	}
 	return w.Results(), rows.Err()
 }

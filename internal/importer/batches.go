@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"suifang/internal/access"
+	"suifang/internal/audit"
 	"suifang/internal/errs"
 	"suifang/internal/intake"
+	"suifang/internal/pii"
 	"suifang/internal/store"
 )
 
@@ -161,12 +164,37 @@ func (s *Service) Batch(ctx context.Context, p *access.Principal, id int64) (*Ba
 }
 
 // Rejects lists every row or message an import could not use, in file
-// order, for the report and the rejects download.
+// order, for the report: the text is the masked display copy (ID numbers
+// and phones masked).
 func (s *Service) Rejects(ctx context.Context, p *access.Principal, batchID int64) ([]intake.Reject, error) {
 	if _, err := s.Batch(ctx, p, batchID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT line, source, field, reason, raw FROM import_rejects
+	return s.rejects(ctx, batchID, false)
+}
+
+// RevealRejects is Rejects with each row's full text opened from its sealed
+// copy, for the download from which corrected rows are re-imported; the
+// full view is audited.
+func (s *Service) RevealRejects(ctx context.Context, p *access.Principal, batchID int64) ([]intake.Reject, error) {
+	b, err := s.Batch(ctx, p, batchID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.rejects(ctx, batchID, true)
+	if err != nil {
+		return nil, err
+	}
+	e := audit.Event(p, "import.rejects_download", "import_batch", strconv.FormatInt(batchID, 10), b.InstitutionID)
+	e.Detail = "rows=" + strconv.Itoa(len(out))
+	if err := s.audit.Record(ctx, e); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) rejects(ctx context.Context, batchID int64, full bool) ([]intake.Reject, error) {
+	rows, err := s.db.R().QueryContext(ctx, `SELECT line, source, field, reason, raw, raw_enc FROM import_rejects
 		WHERE batch_id = $1 ORDER BY line, source`, batchID)
 	if err != nil {
 		return nil, fmt.Errorf("importer: list rejects: %w", err)
@@ -175,8 +203,17 @@ func (s *Service) Rejects(ctx context.Context, p *access.Principal, batchID int6
 	var out []intake.Reject
 	for rows.Next() {
 		var rj intake.Reject
-		if err := rows.Scan(&rj.Line, &rj.Source, &rj.Field, &rj.Reason, &rj.Raw); err != nil {
+		var enc string
+		if err := rows.Scan(&rj.Line, &rj.Source, &rj.Field, &rj.Reason, &rj.Raw, &enc); err != nil {
 			return nil, fmt.Errorf("importer: scan reject: %w", err)
+		}
+		switch {
+		case full && enc != "":
+			if rj.Raw, err = s.keys.OpenRow(enc, adRejectRaw, rejectRow(batchID, rj.Line)); err != nil {
+				return nil, fmt.Errorf("importer: reject line %d: %w", rj.Line, err)
+			}
+		case !full && enc == "":
+			rj.Raw = pii.MaskText(rj.Raw) // not re-sealed yet: mask on the way out
 		}
 		out = append(out, rj)
 	}

@@ -30,6 +30,7 @@ import (
 	"suifang/internal/intake"
 	"suifang/internal/org"
 	"suifang/internal/patient"
+	"suifang/internal/pii"
 	"suifang/internal/store"
 )
 
@@ -40,6 +41,7 @@ type Service struct {
 	org      *org.Service
 	cal      *caldb.Service
 	patients *patient.Service
+	keys     *pii.Keyring // seals rejected rows' text
 	followup *followup.Service
 	now      func() time.Time
 	log      *slog.Logger
@@ -51,12 +53,12 @@ type Service struct {
 func (s *Service) SetClasses(c intake.Classes) { s.classes = c }
 
 // New returns the import service.
-func New(db *store.DB, au *audit.Service, o *org.Service, cal *caldb.Service, pat *patient.Service, fu *followup.Service,
-	now func() time.Time, log *slog.Logger) *Service {
+func New(db *store.DB, au *audit.Service, o *org.Service, cal *caldb.Service, pat *patient.Service, keys *pii.Keyring,
+	fu *followup.Service, now func() time.Time, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, audit: au, org: o, cal: cal, patients: pat, followup: fu, now: now, log: log, classes: intake.DefaultClasses()}
+	return &Service{db: db, audit: au, org: o, cal: cal, patients: pat, keys: keys, followup: fu, now: now, log: log, classes: intake.DefaultClasses()}
 }
 
 // Formats Suifang reads.
@@ -520,11 +522,8 @@ func (im *run) store(ctx context.Context, routes []*route) error {
 				return err
 			}
 		}
-		for _, rj := range im.rejbuf {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, line, source, field, reason, raw) VALUES ($1,$2,$3,$4,$5,$6)`,
-				im.rep.BatchID, rj.Line, rj.Source, rj.Field, rj.Reason, rj.Raw); err != nil {
-				return fmt.Errorf("importer: store reject: %w", err)
-			}
+		if err := im.s.storeRejects(ctx, tx, im.rep.BatchID, im.rejbuf); err != nil {
+			return err
 		}
 		return im.storeWarnings(ctx, tx)
 	})
@@ -637,11 +636,9 @@ func (im *run) finish(ctx context.Context, perr error) error {
 	}
 	r := im.rep
 	return im.s.db.Write(ctx, func(tx *sql.Tx) error {
-		for _, rj := range im.rejbuf { // rejects found in the last flush
-			if _, err := tx.ExecContext(ctx, `INSERT INTO import_rejects (batch_id, line, source, field, reason, raw) VALUES ($1,$2,$3,$4,$5,$6)`,
-				r.BatchID, rj.Line, rj.Source, rj.Field, rj.Reason, rj.Raw); err != nil {
-				return fmt.Errorf("importer: store reject: %w", err)
-			}
+		// rejects found in the last flush
+		if err := im.s.storeRejects(ctx, tx, r.BatchID, im.rejbuf); err != nil {
+			return err
 		}
 		im.rejbuf = im.rejbuf[:0]
 		if err := im.storeWarnings(ctx, tx); err != nil {

@@ -298,12 +298,13 @@ func (s *Service) RecordRecovery(ctx context.Context, tx *sql.Tx, noticeID int64
 type Event = chain.Event
 
 // events is the notices' hash-chained history table.
-var events = chain.NewEventLog("notice_events", "notice_id", "notice")
+var events = chain.NewEventLog("notice_events", "notice_id", "notice", "notices",
+	"status", "owner_id", "department_id", "deadline", "topic", "summary", "patient_id", "closed_at")
 
 // appendEvent links an event into the institution's chain. The caller
 // holds the chain lock.
 func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, p *access.Principal, n *Notice, action, from, to, detail string) error {
-	return events.Append(ctx, tx, s.now(), p, n.InstitutionID, n.ID, action, from, to, detail)
+	return events.Append(ctx, tx, s.audit.ChainKey(), s.now(), p, n.InstitutionID, n.ID, action, from, to, detail)
 }
 
 // Events lists a notice's history, oldest first.
@@ -320,5 +321,5 @@ type ChainResult = chain.Result
 // VerifyEvents recomputes every institution's notice event chain and names
 // the first broken event of each.
 func (s *Service) VerifyEvents(ctx context.Context) ([]ChainResult, error) {
-	return events.Verify(ctx, s.db.R())
+	return events.Verify(ctx, s.db.R(), s.audit.ChainKey())
 }

@@ -227,7 +227,7 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, id int64) (*Deta
 	}
 	it.NextAttemptAt, it.CreatedAt, it.SentAt = store.Time(next), store.Time(created), store.Time(sent)
 	it.LastError = surveyLinkRE.ReplaceAllString(it.LastError, "/s/$1…")
-	if raw, err := s.keys.Open(bodyEnc, adBody); err == nil {
+	if raw, err := s.keys.OpenRow(bodyEnc, adBody, rowKey(it.InstitutionID, it.IdempotencyKey)); err == nil {
 		var b body
 		if json.Unmarshal([]byte(raw), &b) == nil {
 			d.Subject, d.Text, d.Params = b.Subject, b.Text, b.Params
@@ -300,7 +300,7 @@ func (s *Service) Inbox(ctx context.Context, p *access.Principal, limit int) ([]
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	rows, err := s.db.R().QueryContext(ctx, `SELECT id, template_key, body_enc, created_at, read_at FROM outbox
+	rows, err := s.db.R().QueryContext(ctx, `SELECT id, institution_id, idempotency_key, template_key, body_enc, created_at, read_at FROM outbox
 		WHERE user_id = $1 AND channel = 'inapp' AND status = 'sent' ORDER BY id DESC LIMIT $2`, p.UserID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("notify: inbox: %w", err)
@@ -309,13 +309,13 @@ func (s *Service) Inbox(ctx context.Context, p *access.Principal, limit int) ([]
 	var out []*Note
 	for rows.Next() {
 		n := &Note{}
-		var enc string
-		var created, read int64
-		if err := rows.Scan(&n.ID, &n.Template, &enc, &created, &read); err != nil {
+		var enc, idem string
+		var inst, created, read int64
+		if err := rows.Scan(&n.ID, &inst, &idem, &n.Template, &enc, &created, &read); err != nil {
 			return nil, fmt.Errorf("notify: inbox: %w", err)
 		}
 		n.CreatedAt, n.Read = store.Time(created), read != 0
-		if raw, err := s.keys.Open(enc, adBody); err == nil {
+		if raw, err := s.keys.OpenRow(enc, adBody, rowKey(inst, idem)); err == nil {
 			var b body
 			if json.Unmarshal([]byte(raw), &b) == nil {
 				n.Text, n.Link = b.Text, b.Link

@@ -22,6 +22,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/errs"
 	"suifang/internal/pii"
+	"suifang/internal/sealed"
 	"suifang/internal/store"
 )
 
@@ -41,6 +42,11 @@ const (
 	adRecipient = "outbox.recipient"
 	adBody      = "outbox.body"
 )
+
+// rowKey is the stable key of an outbox row its sealed values are bound
+// to: institution and idempotency key, unique together and known before the
+// INSERT, so a recipient copied onto another message does not open there.
+func rowKey(inst int64, idem string) string { return sealed.RowKey(strconv.FormatInt(inst, 10), idem) }
 
 // Service is the door to the outbox.
 type Service struct {
@@ -369,12 +375,13 @@ func (s *Service) Enqueue(ctx context.Context, tx *sql.Tx, m Message) (int64, er
 	if err := check(m.Channel, b); err != nil {
 		status, reason, sentAt = Dead, err.Error(), 0
 	}
-	recEnc, err := s.keys.Seal(to, adRecipient)
+	row := rowKey(m.InstitutionID, m.IdempotencyKey)
+	recEnc, err := s.keys.SealRow(to, adRecipient, row)
 	if err != nil {
 		return 0, fmt.Errorf("notify: seal recipient: %w", err)
 	}
 	raw, _ := json.Marshal(b)
-	bodyEnc, err := s.keys.Seal(string(raw), adBody)
+	bodyEnc, err := s.keys.SealRow(string(raw), adBody, row)
 	if err != nil {
 		return 0, fmt.Errorf("notify: seal body: %w", err)
 	}

@@ -164,8 +164,8 @@ func TestEnqueueIdempotentAndSealed(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%d rows after a repeated enqueue", n)
 		}
-		if strings.Contains(rec, "138") || strings.Contains(bodyEnc, "张") || !strings.HasPrefix(rec, "v1.") {
-			t.Errorf("recipient or body stored in clear: %q %q", rec, bodyEnc)
+		if strings.Contains(rec, "138") || strings.Contains(bodyEnc, "张") || !strings.HasPrefix(rec, "v2.") {
+			t.Errorf("recipient or body stored in clear (or not bound to the message): %q %q", rec, bodyEnc)
 		}
 		pg, err := e.n.List(ctx, access.System(), notify.Filter{InstitutionID: e.inst})
 		if err != nil {
@@ -466,6 +466,32 @@ func TestTemplateOverride(t *testing.T) {
 		}
 		nurse := &access.Principal{UserID: 4, Roles: []access.Role{access.Nurse}, Grants: []access.Grant{{InstitutionID: e.inst}}}
 		wantErr(t, e.n.SaveTemplate(ctx, nurse, e.inst, "survey.invite", notify.SMS, in), errs.Forbidden, "outbox_forbidden")
+	})
+}
+
+// A recipient copied from another message in the database (to redirect a
+// survey or receipt) does not open on the message it was copied onto: that
+// message is never sent, to anyone.
+func TestCopiedRecipientIsNotSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := setup(t, db)
+		victim := e.mustEnqueue(invite("inv-victim", "13812345678"))
+		other := e.mustEnqueue(invite("inv-other", "13900001111"))
+		if err := db.Write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE outbox SET recipient_enc = (SELECT recipient_enc FROM outbox WHERE id = $1) WHERE id = $2`, other, victim)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e.deliver()
+		for _, d := range e.rec.sent {
+			if d.IdempotencyKey == "inv-victim" {
+				t.Fatalf("the tampered message went to %s", d.To)
+			}
+		}
+		if d := e.detail(victim); d.Status == notify.Sent || !strings.Contains(d.LastError, "decrypted") {
+			t.Errorf("tampered message: %s %q", d.Status, d.LastError)
+		}
 	})
 }
 

@@ -122,7 +122,9 @@ func (s *Service) SendCode(ctx context.Context, tx *sql.Tx, r CodeRequest) (stri
 	b := make([]byte, 32)
 	rand.Read(b)
 	token := base64.RawURLEncoding.EncodeToString(b)
-	enc, err := s.keys.Seal(pii.Normalize(pii.KindPhone, phone), adPhone)
+	// Bound to its row by the token's hash (known before the INSERT): a
+	// number copied onto another verification does not open there.
+	enc, err := s.keys.SealRow(pii.Normalize(pii.KindPhone, phone), adPhone, sha(token))
 	if err != nil {
 		return "", fmt.Errorf("notify: seal phone: %w", err)
 	}
@@ -195,7 +197,7 @@ func (s *Service) issue(ctx context.Context, tx *sql.Tx, id int64, token, client
 		phoneIdx, clientIdx, store.Micros(now)); err != nil {
 		return fmt.Errorf("notify: count send: %w", err)
 	}
-	phone, err := s.keys.Open(phoneEnc, adPhone)
+	phone, err := s.keys.OpenRow(phoneEnc, adPhone, sha(token))
 	if err != nil {
 		return fmt.Errorf("notify: open phone: %w", err)
 	}
@@ -310,7 +312,7 @@ func (s *Service) CodeState(ctx context.Context, q store.Querier, token string) 
 	if err != nil {
 		return nil, fmt.Errorf("notify: find verification: %w", err)
 	}
-	phone, err := s.keys.Open(enc, adPhone)
+	phone, err := s.keys.OpenRow(enc, adPhone, sha(token))
 	if err != nil {
 		return nil, fmt.Errorf("notify: open phone: %w", err)
 	}

@@ -173,11 +173,11 @@ func (s *Service) route(ch string) string {
 
 // open decrypts a claimed row into a Delivery.
 func (s *Service) open(c *claimed, info instInfo) (*Delivery, error) {
-	to, err := s.keys.Open(c.recEnc, adRecipient)
+	to, err := s.keys.OpenRow(c.recEnc, adRecipient, rowKey(c.inst, c.key))
 	if err != nil {
 		return nil, fmt.Errorf("recipient cannot be decrypted: %w", err)
 	}
-	raw, err := s.keys.Open(c.bodyEnc, adBody)
+	raw, err := s.keys.OpenRow(c.bodyEnc, adBody, rowKey(c.inst, c.key))
 	if err != nil {
 		return nil, fmt.Errorf("body cannot be decrypted: %w", err)
 	}

@@ -142,7 +142,7 @@ func (b *Bulk) Flush(ctx context.Context, tx store.Querier) (stored []*Change, l
 		args := make([]any, 0, (hi-lo)*13)
 		for _, ch := range out[lo:hi] {
 			p := ch.Patient
-			sealed, err := b.s.seal(p)
+			sealed, err := b.s.seal(b.inst, p)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,6 +22,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/intake"
 	"suifang/internal/pii"
+	"suifang/internal/sealed"
 	"suifang/internal/store"
 )
 
@@ -527,7 +529,7 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 			return cur, nil
 		}
 	}
-	sl, err := s.seal(next)
+	sl, err := s.seal(inst, next)
 	if err != nil {
 		return nil, err
 	}
@@ -567,16 +569,23 @@ func (s *Service) upsertPatient(ctx context.Context, tx store.Querier, inst int6
 // index of the national ID.
 type sealedPII struct{ nid, nidx, phones, addr string }
 
-func (s *Service) seal(p *Patient) (sealedPII, error) {
+// RowKey is the stable key of a patient row sealed values are bound to:
+// institution and MRN, which exist before the INSERT (unlike the id) and
+// never change. A sealed ID number copied onto another patient does not
+// open there.
+func RowKey(inst int64, mrn string) string { return sealed.RowKey(strconv.FormatInt(inst, 10), mrn) }
+
+func (s *Service) seal(inst int64, p *Patient) (sealedPII, error) {
 	var out sealedPII
 	var err error
-	if out.nid, err = s.keys.Seal(p.NationalID, adNationalID); err != nil {
+	row := RowKey(inst, p.MRN)
+	if out.nid, err = s.keys.SealRow(p.NationalID, adNationalID, row); err != nil {
 		return out, fmt.Errorf("patient: seal id: %w", err)
 	}
-	if out.phones, err = s.keys.Seal(strings.Join(p.Phones, "\n"), adPhones); err != nil {
+	if out.phones, err = s.keys.SealRow(strings.Join(p.Phones, "\n"), adPhones, row); err != nil {
 		return out, fmt.Errorf("patient: seal phones: %w", err)
 	}
-	if out.addr, err = s.keys.Seal(p.Address, adAddress); err != nil {
+	if out.addr, err = s.keys.SealRow(p.Address, adAddress, row); err != nil {
 		return out, fmt.Errorf("patient: seal address: %w", err)
 	}
 	if p.NationalID != "" {
@@ -606,17 +615,18 @@ func (s *Service) scanPatient(sc interface{ Scan(...any) error }) (*Patient, err
 		p.BirthDate, _ = calendar.ParseDate(birth)
 	}
 	var err error
-	if p.NationalID, err = s.keys.Open(nid, adNationalID); err != nil {
+	row := RowKey(p.InstitutionID, p.MRN)
+	if p.NationalID, err = s.keys.OpenRow(nid, adNationalID, row); err != nil {
 		return nil, fmt.Errorf("patient %d: national id: %w", p.ID, err)
 	}
-	ph, err := s.keys.Open(phones, adPhones)
+	ph, err := s.keys.OpenRow(phones, adPhones, row)
 	if err != nil {
 		return nil, fmt.Errorf("patient %d: phones: %w", p.ID, err)
 	}
 	if ph != "" {
 		p.Phones = strings.Split(ph, "\n")
 	}
-	if p.Address, err = s.keys.Open(addr, adAddress); err != nil {
+	if p.Address, err = s.keys.OpenRow(addr, adAddress, row); err != nil {
 		return nil, fmt.Errorf("patient %d: address: %w", p.ID, err)
 	}
 	return p, nil

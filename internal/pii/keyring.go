@@ -23,7 +23,8 @@ import (
 const KeySize = 32
 
 const (
-	sealVersion = "v1"
+	sealVersion = "v1" // ad names the column
+	rowVersion  = "v2" // ad names the column and the owning row
 	nonceSize   = 12
 	tagSize     = 16
 	maxIDLen    = 16
@@ -205,6 +206,22 @@ func (k *Keyring) GoString() string { return k.String() }
 // The result is "v1.<keyid>.<base64url(nonce|ciphertext|tag)>", safe for a
 // TEXT column. An empty plaintext seals to "" (empty stays empty).
 func (k *Keyring) Seal(plaintext, ad string) (string, error) {
+	return k.seal(sealVersion, plaintext, ad)
+}
+
+// SealRow is Seal bound to the owning row too: row is a stable key of the
+// row (e.g. "7/MRN0012" for a patient), written into the associated data
+// with the column, so a value copied onto another row fails to open there.
+// The result starts "v2.".
+func (k *Keyring) SealRow(plaintext, ad, row string) (string, error) {
+	return k.seal(rowVersion, plaintext, rowAD(ad, row))
+}
+
+// rowAD joins column and row; NUL cannot occur in either (programmer
+// constants and keys built from ids and codes).
+func rowAD(ad, row string) string { return ad + "\x00" + row }
+
+func (k *Keyring) seal(version, plaintext, ad string) (string, error) {
 	if plaintext == "" {
 		return "", nil
 	}
@@ -224,8 +241,8 @@ func (k *Keyring) Seal(plaintext, ad string) (string, error) {
 	raw := buf[:nonceSize+len(aead.Seal(body[:0], nonce, body, adb))]
 
 	enc := base64.RawURLEncoding
-	out := make([]byte, 0, len(sealVersion)+1+len(k.current)+1+enc.EncodedLen(len(raw)))
-	out = append(out, sealVersion...)
+	out := make([]byte, 0, len(version)+1+len(k.current)+1+enc.EncodedLen(len(raw)))
+	out = append(out, version...)
 	out = append(out, '.')
 	out = append(out, k.current...)
 	out = append(out, '.')
@@ -236,21 +253,27 @@ func (k *Keyring) Seal(plaintext, ad string) (string, error) {
 // parseSealed splits a sealed value into its key id and raw payload.
 // The error wraps ErrMalformed.
 func parseSealed(sealed string) (id, payload string, err error) {
+	_, id, payload, err = parseVersioned(sealed)
+	return id, payload, err
+}
+
+// parseVersioned is parseSealed that also returns the version (v1 or v2).
+func parseVersioned(sealed string) (version, id, payload string, err error) {
 	version, rest, ok := strings.Cut(sealed, ".")
 	if !ok {
-		return "", "", fmt.Errorf("%w: missing version", ErrMalformed)
+		return "", "", "", fmt.Errorf("%w: missing version", ErrMalformed)
 	}
-	if version != sealVersion {
-		return "", "", fmt.Errorf("%w: unsupported version", ErrMalformed)
+	if version != sealVersion && version != rowVersion {
+		return "", "", "", fmt.Errorf("%w: unsupported version", ErrMalformed)
 	}
 	id, payload, ok = strings.Cut(rest, ".")
 	if !ok {
-		return "", "", fmt.Errorf("%w: missing key id", ErrMalformed)
+		return "", "", "", fmt.Errorf("%w: missing key id", ErrMalformed)
 	}
 	if !ValidKeyID(id) {
-		return "", "", fmt.Errorf("%w: invalid key id", ErrMalformed)
+		return "", "", "", fmt.Errorf("%w: invalid key id", ErrMalformed)
 	}
-	return id, payload, nil
+	return version, id, payload, nil
 }
 
 // Open decrypts a value produced by Seal with the same ad. "" opens to "".
@@ -261,10 +284,79 @@ func (k *Keyring) Open(sealed, ad string) (string, error) {
 	if sealed == "" {
 		return "", nil
 	}
-	id, payload, err := parseSealed(sealed)
+	version, id, payload, err := parseVersioned(sealed)
 	if err != nil {
 		return "", err
 	}
+	if version != sealVersion {
+		return "", fmt.Errorf("%w: a row-bound value needs OpenRow", ErrMalformed)
+	}
+	return k.open(id, payload, ad)
+}
+
+// OpenRow opens a value of row: one sealed by SealRow for the same column
+// and row, or (until it is re-sealed) one sealed by Seal for the column
+// alone. A row-bound value copied from another row fails with ErrAuth.
+func (k *Keyring) OpenRow(sealed, ad, row string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	version, id, payload, err := parseVersioned(sealed)
+	if err != nil {
+		return "", err
+	}
+	if version == rowVersion {
+		ad = rowAD(ad, row)
+	}
+	return k.open(id, payload, ad)
+}
+
+// NeedsReseal reports whether sealed should be sealed again with SealRow:
+// it is not bound to its row yet, or was sealed with an old key. False for
+// "" and for values that do not parse.
+func (k *Keyring) NeedsReseal(sealed string) bool {
+	if sealed == "" || k == nil {
+		return false
+	}
+	version, id, _, err := parseVersioned(sealed)
+	return err == nil && (version != rowVersion || id != k.current)
+}
+
+// RowBound reports whether sealed was sealed by SealRow (or is ""): a
+// value sealed for its column alone is not.
+func RowBound(sealed string) bool {
+	if sealed == "" {
+		return true
+	}
+	version, _, _, err := parseVersioned(sealed)
+	return err == nil && version == rowVersion
+}
+
+// Problem is a sealed value that does not open on its own row.
+type Problem struct {
+	ID     int64
+	Ref    string // the row's human key (institution/MRN, a complaint number)
+	Column string
+	Reason string
+}
+
+// CheckRow says what is wrong with sealed as a value of row, or "": it
+// does not open there (copied from another row, or altered), or it is not
+// bound to a row yet. Nothing of the value appears in the answer.
+func (k *Keyring) CheckRow(sealed, ad, row string) string {
+	_, err := k.OpenRow(sealed, ad, row)
+	switch {
+	case errors.Is(err, ErrAuth):
+		return "does not open on this row (copied from another row, or altered)"
+	case err != nil:
+		return err.Error()
+	case !RowBound(sealed):
+		return "not bound to its row yet (run 'suifang keys reseal'; or copied in from an older copy)"
+	}
+	return ""
+}
+
+func (k *Keyring) open(id, payload, ad string) (string, error) {
 	var aead cipher.AEAD
 	if k != nil {
 		aead = k.aeads[id]

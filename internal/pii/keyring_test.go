@@ -192,7 +192,7 @@ func TestRotation(t *testing.T) {
 	if _, err := old.Open(s2, "patient.phone"); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("old keyring opening a k2 value: %v, want ErrUnknownKey", err)
 	}
-	for _, junk := range []string{"garbage", "v1.K1.xx", "v2.k1.xx"} {
+	for _, junk := range []string{"garbage", "v1.K1.xx", "v3.k1.xx"} {
 		if k.NeedsRotation(junk) {
 			t.Fatalf("NeedsRotation(%q) = true", junk)
 		}
@@ -339,6 +339,11 @@ func FuzzOpen(f *testing.F) {
 		f.Add(seed, "patient.phone")
 	}
 	f.Fuzz(func(t *testing.T, sealed, ad string) {
+		// A v1 value opens by row too (until re-sealed); nothing else forged does.
+		if pt, err := k.OpenRow(sealed, ad, "7/ZY0012"); err == nil && sealed != "" && (sealed != s || ad != "patient.phone" || pt != "13812345678") {
+			t.Fatalf("OpenRow(%q, %q) = %q", sealed, ad, pt)
+		}
+		k.NeedsReseal(sealed)
 		pt, err := k.Open(sealed, ad)
 		k.NeedsRotation(sealed)
 		if err != nil {
@@ -412,5 +417,42 @@ func BenchmarkOpen(b *testing.B) {
 		if _, err := k.Open(s, "patient.phone"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A row-bound value opens only on its own row: copied onto another
+// patient it fails, as a wrong key would; values sealed before rows were
+// bound still open until re-sealed.
+func TestSealRow(t *testing.T) {
+	k := mustKeyring(t, testSpec("k1", 1))
+	const ad = "patients.national_id"
+	s, err := k.SealRow("11010519491231002X", ad, "3/ZY20260012")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s, "v2.k1.") || k.NeedsReseal(s) {
+		t.Fatalf("row seal %q has the wrong shape", s)
+	}
+	if pt, err := k.OpenRow(s, ad, "3/ZY20260012"); err != nil || pt != "11010519491231002X" {
+		t.Fatalf("own row: %q, %v", pt, err)
+	}
+	for _, row := range []string{"3/ZY20260013", "4/ZY20260012", "", "3/ZY20260012\x00"} {
+		if _, err := k.OpenRow(s, ad, row); !errors.Is(err, ErrAuth) {
+			t.Fatalf("row %q opened a value of another row: %v", row, err)
+		}
+	}
+	if _, err := k.Open(s, ad); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("Open of a row-bound value: %v", err)
+	}
+	old, err := k.Seal("13812345678", "patients.phones")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := k.OpenRow(old, "patients.phones", "3/ZY20260012"); err != nil || pt != "13812345678" || !k.NeedsReseal(old) {
+		t.Fatalf("v1 value by row: %q, %v, reseal %v", pt, err, k.NeedsReseal(old))
+	}
+	rotated := mustKeyring(t, testSpec("k2", 2)+","+testSpec("k1", 1))
+	if !rotated.NeedsReseal(s) {
+		t.Fatal("a row value under an old key needs re-sealing")
 	}
 }

@@ -200,3 +200,45 @@ func writeMask(b *strings.Builder, n int) {
 		b.WriteRune(maskRune)
 	}
 }
+
+// MaskText masks every number of six digits or more in free text (a
+// rejected import row or message): ID numbers (with a trailing X) and phone
+// numbers keep their first 3 and last 4 digits, shorter runs their first
+// and last one. Everything else is kept, so a person can still tell which
+// row it was.
+func MaskText(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(rs); {
+		if !unicode.IsDigit(rs[i]) {
+			b.WriteRune(rs[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && unicode.IsDigit(rs[j]) {
+			j++
+		}
+		if j-i == 17 && j < len(rs) && (rs[j] == 'X' || rs[j] == 'x') {
+			j++ // an 18-character ID number ending in X
+		}
+		n := j - i
+		head, tail := n, 0
+		switch {
+		case n >= 11:
+			head, tail = 3, 4
+		case n >= 6:
+			head, tail = 1, 1
+		}
+		for _, r := range rs[i : i+head] {
+			b.WriteRune(r)
+		}
+		writeMask(&b, n-head-tail)
+		for _, r := range rs[j-tail : j] {
+			b.WriteRune(r)
+		}
+		i = j
+	}
+	return b.String()
+}

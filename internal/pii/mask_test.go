@@ -162,3 +162,45 @@ func FuzzMask(f *testing.F) {
 		checkMasked(t, "MaskAddress", s, MaskAddress(s))
 	})
 }
+
+// A rejected CSV row as Excel saves it and an HL7 PID segment: ID numbers
+// and phones are masked, the rest stays readable.
+func TestMaskText(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`ZY20260012,张建国,男,1956-03-14,11010519560314201X,13812345678,"北京市朝阳区建国路88号"`,
+			`ZY2******2,张建国,男,1956-03-14,110***********201X,138****5678,"北京市朝阳区建国路88号"`},
+		{`PID|1||000123456^^^HIS^MR||王秀兰^^^^^^L||19490512|F|||||(010)87654321|||||||44010619490512042x`,
+			`PID|1||0*******6^^^HIS^MR||王秀兰^^^^^^L||1******2|F|||||(010)8******1|||||||440***********042x`},
+		{"visit=V001 mrn=12345", "visit=V001 mrn=12345"},
+		{"电话：１３９１２３４５６７８", "电话：１３９****５６７８"},
+		{"", ""},
+	}
+	for _, c := range cases {
+		if got := MaskText(c.in); got != c.want {
+			t.Errorf("MaskText(%q)\n = %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzMaskText(f *testing.F) {
+	for _, s := range []string{"11010519560314201X", "a13812345678b", "１３９１２３４５６７８", "123456", "\xff99999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := MaskText(s)
+		if utf8.RuneCountInString(out) != len([]rune(s)) {
+			t.Fatalf("MaskText(%q) = %q changes the length", s, out)
+		}
+		// No run of six or more digits survives unmasked.
+		run := 0
+		for _, r := range out {
+			if unicode.IsDigit(r) {
+				if run++; run >= 6 {
+					t.Fatalf("MaskText(%q) = %q keeps a long number", s, out)
+				}
+			} else {
+				run = 0
+			}
+		}
+	})
+}

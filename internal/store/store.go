@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -114,6 +115,9 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
+	if err := privateFiles(path, opt.Logger); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -145,6 +149,34 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	r.SetMaxOpenConns(opt.MaxReaders)
 	r.SetMaxIdleConns(opt.MaxReaders)
 	return &DB{Dialect: SQLite, write: w, read: r}, nil
+}
+
+// privateFiles makes the database file readable by its owner only (0600)
+// before SQLite opens it: it holds patient data, and SQLite gives the -wal
+// and -shm files it creates the database file's mode. A file created with a
+// looser mode by an older version is tightened, with a warning.
+func privateFiles(path string, log *slog.Logger) error {
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("store: create database file: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			return fmt.Errorf("store: make %s private: %w", p, err)
+		}
+		log.Warn("database file was readable by other users; made it owner-only (0600)", "file", p, "was", st.Mode().Perm().String())
+	}
+	return nil
 }
 
 // Ping checks that the database answers. The SQLite writer is pinged first so

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"suifang/internal/access"
-	"suifang/internal/audit"
 	"suifang/internal/errs"
 	"suifang/internal/importer"
 	"suifang/internal/intake"
@@ -282,7 +282,9 @@ func (s *Server) importRejects(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
-	list, err := s.Importer.Rejects(r.Context(), q.P, id)
+	// The full rows carry identifiers and phone numbers: the service audits
+	// the download.
+	list, err := s.Importer.RevealRejects(r.Context(), q.P, id)
 	if err != nil {
 		return err
 	}
@@ -295,16 +297,6 @@ func (s *Server) importRejects(w http.ResponseWriter, r *http.Request, q *req) e
 		_ = cw.Write([]string{strconv.Itoa(rj.Line), cell(rj.Source), cell(rj.Field), cell(rj.Reason), cell(rj.Raw)})
 	}
 	cw.Flush()
-	// The raw rows carry identifiers and phone numbers: the download is audited.
-	b, err := s.Importer.Batch(r.Context(), q.P, id)
-	if err != nil {
-		return err
-	}
-	e := audit.Event(q.P, "import.rejects_download", "import_batch", strconv.FormatInt(id, 10), b.InstitutionID)
-	e.Detail = "rows=" + strconv.Itoa(len(list))
-	if err := s.Audit.Record(r.Context(), e); err != nil {
-		return err
-	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(id, 10)+`-rejects.csv"`)
 	_, err = w.Write(buf.Bytes())
@@ -312,10 +304,11 @@ func (s *Server) importRejects(w http.ResponseWriter, r *http.Request, q *req) e
 }
 
 // cell keeps a spreadsheet from running a cell as a formula (CSV
-// injection): text starting with = + @ or a control character gets a
-// leading apostrophe.
+// injection): text starting with = + - @, a tab or CR (or the full-width
+// ＝＋－＠ a Chinese input method types, which WPS may read as ASCII) gets
+// a leading apostrophe.
 func cell(v string) string {
-	if v != "" && strings.ContainsRune("=+@\t\r", rune(v[0])) {
+	if r, _ := utf8.DecodeRuneInString(v); v != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 		return "'" + v
 	}
 	return v
