@@ -3,8 +3,8 @@ package chain
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
 )

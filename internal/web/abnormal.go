@@ -65,13 +65,12 @@ type abnormalListData struct {
 	Statuses []string
 	Filtered bool
 	ClearURL string
-	Notice   string
 }
 
 const abnormalPageSize = 50
 
 func (s *Server) abnormalList(w http.ResponseWriter, r *http.Request, q *req) error {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func (s *Server) abnormalList(w http.ResponseWriter, r *http.Request, q *req) er
 	}
 	st.Tab = list.Tab
 	d := abnormalListData{Inst: inst, Insts: insts, View: st, Total: list.Total, Kinds: abnormal.Kinds(), Statuses: abnormal.Statuses(),
-		Filtered: st.Kind != "" || st.Status != "", Notice: s.takeNotice(w, r)}
+		Filtered: st.Kind != "" || st.Status != ""}
 	clear := st
 	clear.Kind, clear.Status = "", ""
 	d.ClearURL = clear.url(st.Tab, 0)
@@ -134,7 +133,7 @@ type abnormalNewData struct {
 
 func (s *Server) abnormalNewData(r *http.Request, q *req) (*abnormalNewData, error) {
 	ctx := r.Context()
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +182,7 @@ func (s *Server) abnormalCreate(w http.ResponseWriter, r *http.Request, q *req) 
 	if err != nil {
 		return s.renderForm(w, r, q, "abnormal_form", "abnormal", d, err)
 	}
-	return s.redirectNotice(w, r, "/abnormal/"+strconv.FormatInt(rep.ID, 10), s.cat.T(q.Lang, "ab.flash.raised", rep.Number))
+	return s.redirectFlash(w, r, "/abnormal/"+strconv.FormatInt(rep.ID, 10), s.cat.T(q.Lang, "ab.flash.raised", rep.Number))
 }
 
 type abnormalEventRow struct {
@@ -203,7 +202,6 @@ type abnormalPageData struct {
 	Visit     string
 	Patient   string
 	Reporter  string
-	Notice    string
 }
 
 func (s *Server) abnormalData(r *http.Request, q *req, id int64) (*abnormalPageData, error) {
@@ -262,7 +260,6 @@ func (s *Server) abnormalPage(w http.ResponseWriter, r *http.Request, q *req) er
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "abnormal", "abnormal", d)
 }
 
@@ -293,7 +290,7 @@ func (s *Server) abnormalAct(w http.ResponseWriter, r *http.Request, q *req) err
 		d.F = in
 		return s.renderForm(w, r, q, "abnormal", "abnormal", d, err)
 	}
-	return s.redirectNotice(w, r, "/abnormal/"+strconv.FormatInt(id, 10), s.cat.T(q.Lang, "ab.flash.done", s.cat.T(q.Lang, "ab.do."+action), rep.Number))
+	return s.redirectFlash(w, r, "/abnormal/"+strconv.FormatInt(id, 10), s.cat.T(q.Lang, "ab.flash.done", s.cat.T(q.Lang, "ab.do."+action), rep.Number))
 }
 
 // abnormalLinks is the block a follow-up record's or a complaint's page

@@ -41,11 +41,10 @@ type cpPoliciesData struct {
 	CopyURL    string
 	NewURL     string
 	CatsURL    string
-	Notice     string
 }
 
 func (s *Server) complaintPolicies(w http.ResponseWriter, r *http.Request, q *req) error {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -55,8 +54,7 @@ func (s *Server) complaintPolicies(w http.ResponseWriter, r *http.Request, q *re
 	}
 	d := &cpPoliciesData{Inst: inst, Insts: insts, V: v, Severities: complaint.Severities(), Cxs: []string{complaint.Simple, complaint.Complex},
 		CopyURL: cpAdminURL("/admin/complaint-policies/copy-defaults", inst, insts), NewURL: cpAdminURL("/admin/complaint-policies/new", inst, insts),
-		CatsURL: cpAdminURL("/admin/complaint-categories", inst, insts), URL: cpAdminURL("/admin/complaint-policies", inst, insts),
-		Notice: s.takeNotice(w, r)}
+		CatsURL: cpAdminURL("/admin/complaint-categories", inst, insts), URL: cpAdminURL("/admin/complaint-policies", inst, insts)}
 	for _, p := range v.Policies {
 		row := cpPolicyRow{SLAPolicy: p, Targets: complaint.FormatTargets(p.Targets)}
 		if v.Own {
@@ -68,14 +66,14 @@ func (s *Server) complaintPolicies(w http.ResponseWriter, r *http.Request, q *re
 }
 
 func (s *Server) complaintPoliciesCopy(w http.ResponseWriter, r *http.Request, q *req) error {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
 	if err := s.Complaints.CopyDefaultPolicies(r.Context(), q.P, inst.ID); err != nil {
 		return err
 	}
-	return s.redirectNotice(w, r, cpAdminURL("/admin/complaint-policies", inst, insts), s.cat.T(q.Lang, "cpa.flash.copied"))
+	return s.redirectFlash(w, r, cpAdminURL("/admin/complaint-policies", inst, insts), s.cat.T(q.Lang, "cpa.flash.copied"))
 }
 
 type cpPolicyFormData struct {
@@ -95,7 +93,7 @@ type cpPolicyFormData struct {
 }
 
 func (s *Server) cpPolicyFormData(r *http.Request, q *req, id int64) (*cpPolicyFormData, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +180,7 @@ func (s *Server) complaintPolicySave(w http.ResponseWriter, r *http.Request, q *
 		}
 		return s.renderForm(w, r, q, "complaint_policy_form", "complaint_admin", d, err)
 	}
-	return s.redirectNotice(w, r, d.BackURL, s.cat.T(q.Lang, "cpa.flash.saved", strings.TrimSpace(d.F.Name)))
+	return s.redirectFlash(w, r, d.BackURL, s.cat.T(q.Lang, "cpa.flash.saved", strings.TrimSpace(d.F.Name)))
 }
 
 func (s *Server) complaintPolicyDelete(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -190,14 +188,14 @@ func (s *Server) complaintPolicyDelete(w http.ResponseWriter, r *http.Request, q
 	if err != nil {
 		return err
 	}
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
 	if err := s.Complaints.DeletePolicy(r.Context(), q.P, inst.ID, id); err != nil {
 		return err
 	}
-	return s.redirectNotice(w, r, cpAdminURL("/admin/complaint-policies", inst, insts), s.cat.T(q.Lang, "cpa.flash.deleted"))
+	return s.redirectFlash(w, r, cpAdminURL("/admin/complaint-policies", inst, insts), s.cat.T(q.Lang, "cpa.flash.deleted"))
 }
 
 type cpCategoryRow struct {
@@ -218,12 +216,11 @@ type cpCategoriesData struct {
 	New         complaint.CategoryInput
 	// Bad is the code of the row a refused save was about ("new" for the
 	// add form).
-	Bad    string
-	Notice string
+	Bad string
 }
 
 func (s *Server) cpCategoriesData(r *http.Request, q *req) (*cpCategoriesData, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +242,6 @@ func (s *Server) complaintCategories(w http.ResponseWriter, r *http.Request, q *
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "complaint_categories", "complaint_admin", d)
 }
 
@@ -276,7 +272,7 @@ func (s *Server) complaintCategoryAdd(w http.ResponseWriter, r *http.Request, q 
 		d.Bad = "new"
 		return s.renderForm(w, r, q, "complaint_categories", "complaint_admin", d, err)
 	}
-	return s.redirectNotice(w, r, d.AddAction, s.cat.T(q.Lang, "cpa.flash.cat_added", strings.TrimSpace(d.New.NameZh), code))
+	return s.redirectFlash(w, r, d.AddAction, s.cat.T(q.Lang, "cpa.flash.cat_added", strings.TrimSpace(d.New.NameZh), code))
 }
 
 func (s *Server) complaintCategoryUpdate(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -299,7 +295,7 @@ func (s *Server) complaintCategoryUpdate(w http.ResponseWriter, r *http.Request,
 		d.Bad = code
 		return s.renderForm(w, r, q, "complaint_categories", "complaint_admin", d, err)
 	}
-	return s.redirectNotice(w, r, d.AddAction, s.cat.T(q.Lang, "cpa.flash.cat_saved", strings.TrimSpace(in.NameZh)))
+	return s.redirectFlash(w, r, d.AddAction, s.cat.T(q.Lang, "cpa.flash.cat_saved", strings.TrimSpace(in.NameZh)))
 }
 
 func (s *Server) complaintCategoryDelete(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -315,5 +311,5 @@ func (s *Server) complaintCategoryDelete(w http.ResponseWriter, r *http.Request,
 		}
 		return err
 	}
-	return s.redirectNotice(w, r, d.AddAction, s.cat.T(q.Lang, "cpa.flash.cat_deleted", code))
+	return s.redirectFlash(w, r, d.AddAction, s.cat.T(q.Lang, "cpa.flash.cat_deleted", code))
 }

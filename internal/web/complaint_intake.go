@@ -180,7 +180,7 @@ func (s *Server) complaintMerge(w http.ResponseWriter, r *http.Request, q *req) 
 	if r.PostForm.Get("from") == strconv.FormatInt(id, 10) {
 		to = id
 	}
-	return s.redirectNotice(w, r, "/complaints/"+strconv.FormatInt(to, 10), s.cat.T(q.Lang, "cpi.flash.merged", c.Number))
+	return s.redirectFlash(w, r, "/complaints/"+strconv.FormatInt(to, 10), s.cat.T(q.Lang, "cpi.flash.merged", c.Number))
 }
 
 // slipRows is how many blank rows the batch form starts with; "more rows"
@@ -200,7 +200,7 @@ type complaintBatchData struct {
 }
 
 func (s *Server) complaintBatchData(r *http.Request, q *req) (*complaintBatchData, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func (s *Server) complaintBatchSave(w http.ResponseWriter, r *http.Request, q *r
 		d.pad()
 		return s.renderForm(w, r, q, "complaint_batch", "complaints", d, err)
 	}
-	return s.redirectNotice(w, r, "/complaints?tab=mine", s.cat.T(q.Lang, "cpi.flash.batch", len(cs)))
+	return s.redirectFlash(w, r, "/complaints?tab=mine", s.cat.T(q.Lang, "cpi.flash.batch", len(cs)))
 }
 
 // pad leaves at least one blank row to type into, dated today.

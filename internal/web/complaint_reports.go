@@ -136,7 +136,7 @@ func (s *Server) cpPeriodLabel(lang string, p complaint.Period) string {
 // cpReportInput reads the institution and the period of a report request; a
 // bad period comes back as a field error together with the current one.
 func (s *Server) cpReportInput(r *http.Request, q *req) (*org.Institution, []*org.Institution, complaint.Period, error, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, nil, complaint.Period{}, nil, err
 	}

@@ -138,7 +138,7 @@ func (s *Server) teamFormError(w http.ResponseWriter, r *http.Request, q *req, i
 }
 
 func (s *Server) teamDone(w http.ResponseWriter, r *http.Request, q *req, id int64, key string, args ...any) error {
-	return s.redirectNotice(w, r, "/complaints/"+strconv.FormatInt(id, 10)+"#investigation", s.cat.T(q.Lang, key, args...))
+	return s.redirectFlash(w, r, "/complaints/"+strconv.FormatInt(id, 10)+"#investigation", s.cat.T(q.Lang, key, args...))
 }
 
 func (s *Server) complaintMemberAdd(w http.ResponseWriter, r *http.Request, q *req) error {

@@ -72,7 +72,6 @@ type complaintListData struct {
 	Filtered bool
 	ClearURL string
 	CanNew   bool
-	Notice   string
 	MyTasks  []myTaskRow           // my open investigation tasks (complaint_team.go)
 	Cats     complaint.CategorySet // the institution's category names
 }
@@ -110,7 +109,7 @@ func deadlineText(c *complaint.Clock, loc *time.Location) string {
 
 func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -147,7 +146,7 @@ func (s *Server) complaintList(w http.ResponseWriter, r *http.Request, q *req) e
 	d := complaintListData{Inst: inst, Insts: insts, View: st, Total: list.Total, Statuses: append(complaint.Statuses(), complaint.Merged),
 		Colours: []string{complaint.Red, complaint.Amber, complaint.Green, complaint.Paused}, Filtered: st.Status != "" || st.Colour != "",
 		CanNew: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.ThirdParty, access.DeptHead, access.Nurse, access.Doctor,
-			access.Leadership), Notice: s.takeNotice(w, r), Cats: cats}
+			access.Leadership), Cats: cats}
 	if d.MyTasks, err = s.myComplaintTasks(ctx, q, inst.ID); err != nil {
 		return err
 	}
@@ -195,7 +194,7 @@ type complaintNewData struct {
 }
 
 func (s *Server) complaintNewData(r *http.Request, q *req) (*complaintNewData, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +253,7 @@ func (s *Server) complaintCreate(w http.ResponseWriter, r *http.Request, q *req)
 	if err != nil {
 		return s.renderForm(w, r, q, "complaint_form", "complaints", d, err)
 	}
-	return s.redirectNotice(w, r, "/complaints/"+strconv.FormatInt(c.ID, 10), s.cat.T(q.Lang, "cp.flash.registered", c.Number, c.TrackingCode))
+	return s.redirectFlash(w, r, "/complaints/"+strconv.FormatInt(c.ID, 10), s.cat.T(q.Lang, "cp.flash.registered", c.Number, c.TrackingCode))
 }
 
 type complaintEventRow struct {
@@ -291,7 +290,6 @@ type complaintPageData struct {
 	Grades     []string
 	Ways       []string
 	F          complaint.ActionInput
-	Notice     string
 	Visit      string
 	Patient    string
 	Team       *complaintTeamData    // the investigation card (complaint_team.go)
@@ -402,7 +400,6 @@ func (s *Server) complaintPage(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "complaint", "complaints", d)
 }
 
@@ -440,5 +437,5 @@ func (s *Server) complaintAct(w http.ResponseWriter, r *http.Request, q *req) er
 		d.F = in
 		return s.renderForm(w, r, q, "complaint", "complaints", d, err)
 	}
-	return s.redirectNotice(w, r, "/complaints/"+strconv.FormatInt(id, 10), s.cat.T(q.Lang, "cp.flash.done", s.cat.T(q.Lang, "cp.do."+action), c.Number))
+	return s.redirectFlash(w, r, "/complaints/"+strconv.FormatInt(id, 10), s.cat.T(q.Lang, "cp.flash.done", s.cat.T(q.Lang, "cp.do."+action), c.Number))
 }

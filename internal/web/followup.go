@@ -124,51 +124,6 @@ func (st wlState) Action(id int64, verb string) string {
 	return withQuery("/followup/tasks/"+strconv.FormatInt(id, 10)+"/"+verb, st.values(false))
 }
 
-// notice is a flash message with arguments (a record number, a date): the
-// text is made in the user's language when the action succeeds and shown
-// once by the page the redirect lands on.
-const noticeCookie = "fu_notice"
-
-func (s *Server) redirectNotice(w http.ResponseWriter, r *http.Request, to, text string) error {
-	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: url.QueryEscape(text), Path: "/", MaxAge: 60, HttpOnly: true,
-		Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, to, http.StatusSeeOther)
-	return nil
-}
-
-func (s *Server) takeNotice(w http.ResponseWriter, r *http.Request) string {
-	ck, err := r.Cookie(noticeCookie)
-	if err != nil {
-		return ""
-	}
-	s.clearCookie(w, noticeCookie)
-	text, err := url.QueryUnescape(ck.Value)
-	if err != nil || !utf8.ValidString(text) || len(text) > 500 {
-		return ""
-	}
-	return text
-}
-
-// fuInstitution picks the institution a follow-up page shows. Tasks belong
-// to hospitals, so a group (the home of group-level staff) gives way to its
-// first member in scope.
-func (s *Server) fuInstitution(r *http.Request, q *req) (*org.Institution, []*org.Institution, error) {
-	inst, list, err := s.pickInstitution(r, q)
-	if err != nil {
-		return nil, nil, err
-	}
-	var leaves []*org.Institution
-	for _, i := range list {
-		if i.Kind != org.KindGroup {
-			leaves = append(leaves, i)
-		}
-	}
-	if inst.Kind == org.KindGroup && len(leaves) > 0 {
-		inst = leaves[0]
-	}
-	return inst, leaves, nil
-}
-
 // instToday is the institution's working calendar and its local date.
 func (s *Server) instToday(ctx context.Context, inst int64) (calendar.Policy, calendar.Date, error) {
 	pol, err := s.Calendar.Policy(ctx, inst)
@@ -328,12 +283,11 @@ type worklistData struct {
 	Filtered  bool
 	ClearURL  string
 	CanImport bool
-	Notice    string
 }
 
 func (s *Server) worklist(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -357,7 +311,7 @@ func (s *Server) worklist(w http.ResponseWriter, r *http.Request, q *req) error 
 	}
 	d := worklistData{Inst: inst, Insts: insts, WL: st, Today: today.String(), Total: wl.Total, TotalText: countText(wl.Total), Depts: depts,
 		Channels: followup.Channels(), Filtered: st.Level != 0 || st.Dept != 0 || st.Channel != "",
-		CanImport: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent), Notice: s.takeNotice(w, r)}
+		CanImport: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent)}
 	clear := st
 	clear.Level, clear.Dept, clear.Channel = 0, 0, ""
 	d.ClearURL = clear.TabURL(st.Tab)
@@ -423,7 +377,7 @@ func (s *Server) taskNext(w http.ResponseWriter, r *http.Request, q *req) error 
 		if t, err := s.Followup.Task(r.Context(), q.P, id); err == nil {
 			inst = t.InstitutionID
 		} else {
-			i, _, err := s.fuInstitution(r, q)
+			i, _, err := s.hospitalInScope(r, q)
 			if err != nil {
 				return err
 			}
@@ -461,6 +415,7 @@ type recordForm struct {
 }
 
 type taskData struct {
+	Info        string // a note about this page itself (no usable phone)
 	T           *followup.Task
 	WL          wlState
 	Pat         patient.Masked
@@ -491,7 +446,6 @@ type taskData struct {
 	OutcomeKey  string
 	Purpose     string
 	NextURL     string
-	Notice      string
 }
 
 // telLink is a revealed phone number and its dialling link.
@@ -593,7 +547,6 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request, q *req) error 
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "task", "followup", d)
 }
 
@@ -657,7 +610,7 @@ func (s *Server) taskReveal(w http.ResponseWriter, r *http.Request, q *req) erro
 		}
 	}
 	if len(d.Revealed) == 0 {
-		d.Notice = s.cat.T(q.Lang, "fu.no_phone")
+		d.Info = s.cat.T(q.Lang, "fu.no_phone")
 	}
 	return s.render(w, r, q, http.StatusOK, "task", "followup", d)
 }
@@ -703,7 +656,7 @@ func (s *Server) taskAttempt(w http.ResponseWriter, r *http.Request, q *req) err
 	switch {
 	case in.Outcome == followup.Reached:
 		// The patient is on the line: stay and fill in the record.
-		return s.redirectNotice(w, r, st.TaskURL(id)+"#record", s.cat.T(q.Lang, "fu.flash.reached"))
+		return s.redirectFlash(w, r, st.TaskURL(id)+"#record", s.cat.T(q.Lang, "fu.flash.reached"))
 	case in.Outcome == followup.Refused:
 		text = s.cat.T(q.Lang, "fu.flash.refused", res.Closed)
 	case in.Outcome == followup.Deceased:
@@ -718,7 +671,7 @@ func (s *Server) taskAttempt(w http.ResponseWriter, r *http.Request, q *req) err
 		to = st.ListURL()
 		text += s.cat.T(q.Lang, "fu.sep") + s.cat.T(q.Lang, "fu.flash.no_more")
 	}
-	return s.redirectNotice(w, r, to, text)
+	return s.redirectFlash(w, r, to, text)
 }
 
 // recordInput reads the record form. An NPS that is not 0–10 is passed on
@@ -763,7 +716,7 @@ func (s *Server) taskRecord(w http.ResponseWriter, r *http.Request, q *req) erro
 		to = st.ListURL()
 		text += s.cat.T(q.Lang, "fu.sep") + s.cat.T(q.Lang, "fu.flash.no_more")
 	}
-	return s.redirectNotice(w, r, to, text)
+	return s.redirectFlash(w, r, to, text)
 }
 
 // countText shows a capped count: "1000+" means more than followup.CountCap.

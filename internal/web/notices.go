@@ -98,7 +98,6 @@ type noticeListData struct {
 	ClearURL string
 	CanRaise bool
 	CanRules bool
-	Notice   string
 }
 
 // tabLink2 is a notice tab (the worklist's tabLink is typed by its tab).
@@ -131,7 +130,7 @@ func (s *Server) noticeStatus(lang string, n *notice.Notice, today calendar.Date
 
 func (s *Server) noticeList(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -167,7 +166,7 @@ func (s *Server) noticeList(w http.ResponseWriter, r *http.Request, q *req) erro
 	d := noticeListData{Inst: inst, Insts: insts, View: st, Today: today.String(), Total: list.Total, Depts: depts,
 		Statuses: notice.Statuses(), Filtered: st.Status != "" || st.Dept != 0 || st.Month != "",
 		CanRaise: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.ThirdParty, access.DeptHead, access.Nurse, access.Doctor),
-		CanRules: q.P.IsAdmin() || q.P.Has(access.Quality), Notice: s.takeNotice(w, r)}
+		CanRules: q.P.IsAdmin() || q.P.Has(access.Quality)}
 	clear := st
 	clear.Status, clear.Dept, clear.Month = "", 0, ""
 	d.ClearURL = clear.url(st.Tab, 0)
@@ -210,7 +209,7 @@ type noticeNewData struct {
 }
 
 func (s *Server) noticeNewData(r *http.Request, q *req) (*noticeNewData, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +253,7 @@ func (s *Server) noticeRaise(w http.ResponseWriter, r *http.Request, q *req) err
 	if err != nil {
 		return s.renderForm(w, r, q, "notice_form", "notices", d, err)
 	}
-	return s.redirectNotice(w, r, "/notices/"+strconv.FormatInt(n.ID, 10), s.cat.T(q.Lang, "nt.flash.raised", n.Number, n.DeptName))
+	return s.redirectFlash(w, r, "/notices/"+strconv.FormatInt(n.ID, 10), s.cat.T(q.Lang, "nt.flash.raised", n.Number, n.DeptName))
 }
 
 type eventRow struct {
@@ -289,7 +288,6 @@ type noticePageData struct {
 	Can       map[string]bool
 	CanAttach bool
 	F         notice.TransitionInput
-	Notice    string
 	Source    string
 	Recovery  string // the recovery survey's satisfaction, in the user's language
 }
@@ -381,7 +379,6 @@ func (s *Server) noticePage(w http.ResponseWriter, r *http.Request, q *req) erro
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "notice", "notices", d)
 }
 
@@ -408,7 +405,7 @@ func (s *Server) noticeAct(w http.ResponseWriter, r *http.Request, q *req) error
 		d.F = in
 		return s.renderForm(w, r, q, "notice", "notices", d, err)
 	}
-	return s.redirectNotice(w, r, "/notices/"+strconv.FormatInt(id, 10), s.cat.T(q.Lang, "nt.flash."+action, n.Number))
+	return s.redirectFlash(w, r, "/notices/"+strconv.FormatInt(id, 10), s.cat.T(q.Lang, "nt.flash."+action, n.Number))
 }
 
 func (s *Server) noticeAttach(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -466,7 +463,7 @@ func (s *Server) noticeAttach(w http.ResponseWriter, r *http.Request, q *req) er
 		}
 		return formErr(err)
 	}
-	return s.redirectNotice(w, r, "/notices/"+strconv.FormatInt(id, 10)+"#files", s.cat.T(q.Lang, "nt.flash.attached", a.Filename))
+	return s.redirectFlash(w, r, "/notices/"+strconv.FormatInt(id, 10)+"#files", s.cat.T(q.Lang, "nt.flash.attached", a.Filename))
 }
 
 func (s *Server) noticeDownload(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -508,7 +505,7 @@ type noticeRulesData struct {
 }
 
 func (s *Server) noticeRulesData(r *http.Request, q *req) (*noticeRulesData, error) {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (s *Server) notifyInstitution(r *http.Request, q *req) (*org.Institution, [
 	if !canOutbox(q.P) {
 		return nil, nil, errs.New(errs.Forbidden, "outbox_forbidden", "only system administrators and quality staff may manage messages")
 	}
-	return s.fuInstitution(r, q)
+	return s.hospitalInScope(r, q)
 }
 
 func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request, q *req) error {

@@ -44,7 +44,7 @@ func searchURL(inst int64, multi bool, q string, offset int) string {
 // patientSearch finds patients by name, MRN, visit number, phone or ID
 // number in one box; the service decides what the caller may see.
 func (s *Server) patientSearch(w http.ResponseWriter, r *http.Request, q *req) error {
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -102,8 +102,7 @@ type patientData struct {
 	Tels       []telLink
 	CanClear   bool
 	Reason     map[string]string // the reason typed into a form that failed
-	Notice     string
-	OpenAction string // the flag form that failed, kept open
+	OpenAction string            // the flag form that failed, kept open
 }
 
 // patientData gathers the patient page; both services check scope.
@@ -179,7 +178,6 @@ func (s *Server) patientPage(w http.ResponseWriter, r *http.Request, q *req) err
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "patient", "patients", d)
 }
 
@@ -246,7 +244,7 @@ func (s *Server) patientFlag(w http.ResponseWriter, r *http.Request, q *req, act
 		d.Reason[action], d.OpenAction = reason, action
 		return s.renderForm(w, r, q, "patient", "patients", d, err)
 	}
-	return s.redirectNotice(w, r, "/patients/"+strconv.FormatInt(id, 10), text)
+	return s.redirectFlash(w, r, "/patients/"+strconv.FormatInt(id, 10), text)
 }
 
 func (s *Server) patientSetDNC(w http.ResponseWriter, r *http.Request, q *req) error {

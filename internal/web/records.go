@@ -121,7 +121,7 @@ type recordsData struct {
 
 func (s *Server) recordsPage(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,6 @@ type recordData struct {
 	Effects  []string
 	Sats     []string
 	NPS      []int
-	Notice   string
 	Abnormal abnormalLinks // 异常上报 raised from this record
 	// CanComplain offers "raise complaint" (the complaint room's intake form).
 	CanComplain bool
@@ -217,7 +216,6 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, q *req) erro
 	if err != nil {
 		return err
 	}
-	d.Notice = s.takeNotice(w, r)
 	return s.render(w, r, q, http.StatusOK, "record", "records", d)
 }
 
@@ -242,7 +240,7 @@ func (s *Server) recordAmend(w http.ResponseWriter, r *http.Request, q *req) err
 		d.Form, d.Reason = recordForm{in}, reason
 		return s.renderForm(w, r, q, "record", "records", d, err)
 	}
-	return s.redirectNotice(w, r, "/followup/records/"+strconv.FormatInt(rec.ID, 10), s.cat.T(q.Lang, "rec.flash.amended", rec.Number))
+	return s.redirectFlash(w, r, "/followup/records/"+strconv.FormatInt(rec.ID, 10), s.cat.T(q.Lang, "rec.flash.amended", rec.Number))
 }
 
 // authorName is who wrote a record: the staff name where the caller may

@@ -41,7 +41,7 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request, q *req) error
 	if err := q.P.RequireAdmin(); err != nil {
 		return err
 	}
-	inst, insts, err := s.fuInstitution(r, q)
+	inst, insts, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -66,8 +66,7 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request, q *req) error
 			m.MinAge == nil && m.MaxAge == nil && len(m.Outcomes) == 0
 		rows = append(rows, row)
 	}
-	return s.render(w, r, q, http.StatusOK, "rules", "rules", map[string]any{"Inst": inst, "Insts": insts, "List": rows,
-		"Notice": s.takeNotice(w, r)})
+	return s.render(w, r, q, http.StatusOK, "rules", "rules", map[string]any{"Inst": inst, "Insts": insts, "List": rows})
 }
 
 // stepRow is one step of the rule form, as text so bad input is kept.
@@ -308,7 +307,7 @@ func (s *Server) ruleNew(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err := q.P.RequireAdmin(); err != nil {
 		return err
 	}
-	inst, _, err := s.fuInstitution(r, q)
+	inst, _, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -335,7 +334,7 @@ func (s *Server) ruleCreate(w http.ResponseWriter, r *http.Request, q *req) erro
 	if err := q.P.RequireAdmin(); err != nil {
 		return err
 	}
-	inst, _, err := s.fuInstitution(r, q)
+	inst, _, err := s.hospitalInScope(r, q)
 	if err != nil {
 		return err
 	}
@@ -391,6 +390,6 @@ func (s *Server) ruleReapply(w http.ResponseWriter, r *http.Request, q *req) err
 	if err != nil {
 		return err
 	}
-	return s.redirectNotice(w, r, "/admin/rules?inst="+strconv.FormatInt(inst.ID, 10),
+	return s.redirectFlash(w, r, "/admin/rules?inst="+strconv.FormatInt(inst.ID, 10),
 		s.cat.T(q.Lang, "rules.reapplied", rl.Name, n))
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"suifang/internal/abnormal"
 	"suifang/internal/access"
@@ -405,12 +406,33 @@ func (s *Server) setFlash(w http.ResponseWriter, key string) {
 		Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
+// flash is the message the last POST left for this page: a catalog key
+// (redirect), or a text already in the user's language (redirectFlash),
+// marked "t:". The layout shows it; render clears the cookie.
 func (s *Server) flash(r *http.Request, q *req) string {
 	ck, err := r.Cookie("flash")
-	if err != nil || !s.cat.Has(q.Lang, "flash."+ck.Value) {
+	if err != nil {
+		return ""
+	}
+	if enc, ok := strings.CutPrefix(ck.Value, "t:"); ok {
+		text, err := url.QueryUnescape(enc)
+		if err != nil || !utf8.ValidString(text) || len(text) > 500 {
+			return ""
+		}
+		return text
+	}
+	if !s.cat.Has(q.Lang, "flash."+ck.Value) {
 		return ""
 	}
 	return s.cat.T(q.Lang, "flash."+ck.Value)
+}
+
+// redirectFlash finishes a successful POST with a message already worded
+// for the user (a number, a name, a count in it).
+func (s *Server) redirectFlash(w http.ResponseWriter, r *http.Request, to, text string) error {
+	s.setFlash(w, "t:"+url.QueryEscape(text))
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
 }
 
 // redirect finishes a successful POST, carrying a flash message key.
@@ -435,4 +457,25 @@ func pathID(r *http.Request, name string) (int64, error) {
 func formID(r *http.Request, name string) int64 {
 	id, _ := strconv.ParseInt(strings.TrimSpace(r.FormValue(name)), 10, 64)
 	return id
+}
+
+// hospitalInScope picks the hospital a page about patients shows (tasks,
+// complaints, notices …). Those belong to hospitals, so a group (the home
+// of group-level staff) gives way to its first member in scope; the list
+// is the hospitals in scope, groups left out.
+func (s *Server) hospitalInScope(r *http.Request, q *req) (*org.Institution, []*org.Institution, error) {
+	inst, list, err := s.pickInstitution(r, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	var leaves []*org.Institution
+	for _, i := range list {
+		if i.Kind != org.KindGroup {
+			leaves = append(leaves, i)
+		}
+	}
+	if inst.Kind == org.KindGroup && len(leaves) > 0 {
+		inst = leaves[0]
+	}
+	return inst, leaves, nil
 }

@@ -39,7 +39,7 @@ func (s *Server) surveyList(w http.ResponseWriter, r *http.Request, q *req) erro
 		}
 	}
 	return s.render(w, r, q, http.StatusOK, "surveys", "surveys", map[string]any{"Inst": inst, "Insts": insts, "Own": own, "Library": lib,
-		"Purposes": survey.Purposes(), "Designer": canDesign(q.P, inst.ID), "New": map[string]string{}, "Notice": s.takeNotice(w, r)})
+		"Purposes": survey.Purposes(), "Designer": canDesign(q.P, inst.ID), "New": map[string]string{}})
 }
 
 func canDesign(p *access.Principal, inst int64) bool {
@@ -148,7 +148,7 @@ func (s *Server) surveyDetail(w http.ResponseWriter, r *http.Request, q *req) er
 		}
 	}
 	return s.render(w, r, q, http.StatusOK, "survey", "surveys", map[string]any{"Q": qn, "V": v, "Versions": versions,
-		"Designer": canDesign(q.P, qn.InstitutionID), "Group": group, "CopyTo": copyTo, "Notice": s.takeNotice(w, r)})
+		"Designer": canDesign(q.P, qn.InstitutionID), "Group": group, "CopyTo": copyTo})
 }
 
 func (s *Server) surveyNewVersion(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -413,12 +413,12 @@ func (s *Server) surveyEdit(w http.ResponseWriter, r *http.Request, q *req) erro
 		titles = append(titles, sec.Title)
 	}
 	return s.render(w, r, q, http.StatusOK, "survey_edit", "surveys", s.editData(v, v.Title, v.Body.Intro, strings.Join(titles, "\n"),
-		withBlanks(rowsOf(v.Body), len(v.Body.Sections)), s.takeNotice(w, r)))
+		withBlanks(rowsOf(v.Body), len(v.Body.Sections))))
 }
 
-func (s *Server) editData(v *survey.Version, title, intro, sections string, rows []itemRow, notice string) map[string]any {
+func (s *Server) editData(v *survey.Version, title, intro, sections string, rows []itemRow) map[string]any {
 	return map[string]any{"V": v, "Title": title, "Intro": intro, "Sections": sections, "Rows": rows, "Types": survey.Types(),
-		"Topics": survey.Topics(), "Elements": survey.Elements(), "Notice": notice}
+		"Topics": survey.Topics(), "Elements": survey.Elements()}
 }
 
 func (s *Server) surveySave(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -441,11 +441,11 @@ func (s *Server) surveySave(w http.ResponseWriter, r *http.Request, q *req) erro
 		if len(keep) == 0 {
 			keep = withBlanks(nil, 1)
 		}
-		return s.renderForm(w, r, q, "survey_edit", "surveys", s.editData(v, title, intro, sections, keep, ""), err)
+		return s.renderForm(w, r, q, "survey_edit", "surveys", s.editData(v, title, intro, sections, keep), err)
 	}
 	if r.PostFormValue("then") == "publish" {
 		if err := s.Survey.Publish(r.Context(), q.P, vid); err != nil {
-			return s.renderForm(w, r, q, "survey_edit", "surveys", s.editData(v, title, intro, sections, rows, ""), err)
+			return s.renderForm(w, r, q, "survey_edit", "surveys", s.editData(v, title, intro, sections, rows), err)
 		}
 		return s.redirect(w, r, fmt.Sprintf("/surveys/%d", v.QuestionnaireID), "survey_published")
 	}
@@ -526,7 +526,7 @@ func (s *Server) surveySettingsPage(w http.ResponseWriter, r *http.Request, q *r
 		return err
 	}
 	return s.render(w, r, q, http.StatusOK, "survey_settings", "surveys", map[string]any{"Inst": inst, "Insts": insts, "S": settingsForm(st),
-		"List": list, "Designer": canDesign(q.P, inst.ID), "Notice": s.takeNotice(w, r)})
+		"List": list, "Designer": canDesign(q.P, inst.ID)})
 }
 
 func settingsForm(st *survey.Settings) map[string]string {
@@ -620,7 +620,7 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request, q *req) e
 	qs := r.URL.Query()
 	return s.render(w, r, q, http.StatusOK, "survey_results", "surveys", map[string]any{"R": res, "Q": qn, "F": f, "Depts": clinical,
 		"Wards": wards, "Charts": resultCharts(s, q.Lang, res), "Query": template.URL(qs.Encode()),
-		"CanRemind": q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.DeptHead), "Notice": s.takeNotice(w, r)})
+		"CanRemind": q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.DeptHead)})
 }
 
 func (s *Server) surveyResultsXLSX(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -671,5 +671,5 @@ func (s *Server) surveyRemind(w http.ResponseWriter, r *http.Request, q *req) er
 		back.Set("dept", strconv.FormatInt(dept, 10))
 	}
 	back.Set("month", month)
-	return s.redirectNotice(w, r, fmt.Sprintf("/surveys/%d/results?%s", id, back.Encode()), s.cat.T(q.Lang, "svr.reminded", n))
+	return s.redirectFlash(w, r, fmt.Sprintf("/surveys/%d/results?%s", id, back.Encode()), s.cat.T(q.Lang, "svr.reminded", n))
 }
