@@ -29,7 +29,13 @@ func (s *Server) institutionList(w http.ResponseWriter, r *http.Request, q *req)
 	for _, i := range list {
 		names[i.ID] = i.Name
 	}
-	return s.render(w, r, q, http.StatusOK, "institutions", "institutions", map[string]any{"List": list, "Names": names})
+	return s.render(w, r, q, http.StatusOK, "institutions", "institutions", institutionsView{List: list, Names: names})
+}
+
+// institutionsView lists institutions, each with its parent's name.
+type institutionsView struct {
+	List  []*org.Institution
+	Names map[int64]string
 }
 
 func (s *Server) groups(r *http.Request, q *req, self int64) ([]*org.Institution, error) {
@@ -342,5 +348,12 @@ func (s *Server) departmentDetail(w http.ResponseWriter, r *http.Request, q *req
 			return err
 		}
 	}
-	return s.render(w, r, q, http.StatusOK, "department", "departments", map[string]any{"Dept": d, "Inst": inst, "Staff": staff})
+	return s.render(w, r, q, http.StatusOK, "department", "departments", departmentView{Dept: d, Inst: inst, Staff: staff})
+}
+
+// departmentView is one department and, for those who may see it, its staff.
+type departmentView struct {
+	Dept  *org.Department
+	Inst  *org.Institution
+	Staff []*auth.User
 }

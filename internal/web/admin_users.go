@@ -115,10 +115,19 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request, q *req) error 
 		}
 		rows = append(rows, row)
 	}
-	return s.render(w, r, q, http.StatusOK, "users", "users", map[string]any{
-		"List": rows, "Insts": insts, "Inst": f.InstitutionID, "Query": f.Query,
-		"Filtered": f.InstitutionID != 0 || f.Query != "",
+	return s.render(w, r, q, http.StatusOK, "users", "users", usersView{
+		List: rows, Insts: insts, Inst: f.InstitutionID, Query: f.Query,
+		Filtered: f.InstitutionID != 0 || f.Query != "",
 	})
+}
+
+// usersView is the staff list with its filter.
+type usersView struct {
+	List     []userRow
+	Insts    []*org.Institution
+	Inst     int64
+	Query    string
+	Filtered bool
 }
 
 type roleOpt struct {

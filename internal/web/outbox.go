@@ -94,9 +94,22 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request, q *req) erro
 			channels = append(channels, c)
 		}
 	}
-	return s.render(w, r, q, http.StatusOK, "outbox", "outbox", map[string]any{"Inst": inst, "Insts": insts, "Tabs": tabs,
-		"Status": status, "Channel": channel, "Channels": channels, "Items": pg.Items, "Next": next, "First": before > 0,
-		"FirstURL": outboxURL(inst.ID, status, channel, 0)})
+	return s.render(w, r, q, http.StatusOK, "outbox", "outbox", outboxView{Inst: inst, Insts: insts, Tabs: tabs,
+		Status: status, Channel: channel, Channels: channels, Items: pg.Items, Next: next, First: before > 0,
+		FirstURL: outboxURL(inst.ID, status, channel, 0)})
+}
+
+// outboxView is the outbox list: one status tab, newest first, paged.
+type outboxView struct {
+	Inst            *org.Institution
+	Insts           []*org.Institution
+	Tabs            []outboxTab
+	Status, Channel string
+	Channels        []string
+	Items           []*notify.Item
+	Next            string // the next page's URL, "" on the last
+	First           bool   // a later page: offer the first
+	FirstURL        string
 }
 
 func (s *Server) outboxMessage(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -108,8 +121,14 @@ func (s *Server) outboxMessage(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, q, http.StatusOK, "outbox_message", "outbox", map[string]any{"M": d,
-		"Back": outboxURL(d.InstitutionID, d.Status, "", 0)})
+	return s.render(w, r, q, http.StatusOK, "outbox_message", "outbox", outboxMessageView{M: d,
+		Back: outboxURL(d.InstitutionID, d.Status, "", 0)})
+}
+
+// outboxMessageView is one message, its secrets masked by the service.
+type outboxMessageView struct {
+	M    *notify.Detail
+	Back string
 }
 
 func (s *Server) outboxResend(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -132,7 +151,14 @@ func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, q, http.StatusOK, "templates", "templates", map[string]any{"Inst": inst, "Insts": insts, "List": list})
+	return s.render(w, r, q, http.StatusOK, "templates", "templates", templatesView{Inst: inst, Insts: insts, List: list})
+}
+
+// templatesView lists an institution's message templates.
+type templatesView struct {
+	Inst  *org.Institution
+	Insts []*org.Institution
+	List  []*notify.Template
 }
 
 // templateForm is the editor's data; the texts are kept as typed.
@@ -225,7 +251,13 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, q *req) error
 			unread++
 		}
 	}
-	return s.render(w, r, q, http.StatusOK, "inbox", "inbox", map[string]any{"Notes": notes, "Unread": unread})
+	return s.render(w, r, q, http.StatusOK, "inbox", "inbox", inboxView{Notes: notes, Unread: unread})
+}
+
+// inboxView is a user's in-app notifications.
+type inboxView struct {
+	Notes  []*notify.Note
+	Unread int
 }
 
 // inboxRead marks one notification (id) or all of them read, then follows

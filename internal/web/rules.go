@@ -66,7 +66,14 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request, q *req) error
 			m.MinAge == nil && m.MaxAge == nil && len(m.Outcomes) == 0
 		rows = append(rows, row)
 	}
-	return s.render(w, r, q, http.StatusOK, "rules", "rules", map[string]any{"Inst": inst, "Insts": insts, "List": rows})
+	return s.render(w, r, q, http.StatusOK, "rules", "rules", rulesView{Inst: inst, Insts: insts, List: rows})
+}
+
+// rulesView lists an institution's plan rules.
+type rulesView struct {
+	Inst  *org.Institution
+	Insts []*org.Institution
+	List  []ruleRow
 }
 
 // stepRow is one step of the rule form, as text so bad input is kept.

@@ -377,7 +377,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q *req, err
 			msg = e.Msg
 		}
 	}
-	data := map[string]any{"Status": status, "Message": s.cat.errText(q.Lang, code, msg), "RequestID": rid}
+	data := errorView{Status: status, Message: s.cat.errText(q.Lang, code, msg), RequestID: rid}
 	if rerr := s.render(w, r, q, status, "error", "", data); rerr != nil {
 		s.Log.Error("render error page", "err", rerr)
 		http.Error(w, http.StatusText(status), status)
@@ -478,4 +478,12 @@ func (s *Server) hospitalInScope(r *http.Request, q *req) (*org.Institution, []*
 		inst = leaves[0]
 	}
 	return inst, leaves, nil
+}
+
+// errorView is the error page: the status, the message in the user's
+// language, and for an internal error only the request id to quote.
+type errorView struct {
+	Status    int
+	Message   string
+	RequestID string
 }
