@@ -38,8 +38,8 @@ func (s *Server) surveyList(w http.ResponseWriter, r *http.Request, q *req) erro
 			own = append(own, x)
 		}
 	}
-	return s.render(w, r, q, http.StatusOK, "surveys", "surveys", map[string]any{"Inst": inst, "Insts": insts, "Own": own, "Library": lib,
-		"Purposes": survey.Purposes(), "Designer": canDesign(q.P, inst.ID), "New": map[string]string{}})
+	return s.render(w, r, q, http.StatusOK, "surveys", "surveys", surveysView{Inst: inst, Insts: insts, Own: own, Library: lib,
+		Purposes: survey.Purposes(), Designer: canDesign(q.P, inst.ID), New: map[string]string{}})
 }
 
 func canDesign(p *access.Principal, inst int64) bool {
@@ -65,9 +65,9 @@ func (s *Server) surveyCreate(w http.ResponseWriter, r *http.Request, q *req) er
 				own = append(own, x)
 			}
 		}
-		return s.renderForm(w, r, q, "surveys", "surveys", map[string]any{"Inst": inst, "Insts": insts, "Own": own, "Library": lib,
-			"Purposes": survey.Purposes(), "Designer": canDesign(q.P, inst.ID),
-			"New": map[string]string{"Key": in.Key, "Title": in.Title, "Purpose": in.Purpose}}, err)
+		return s.renderForm(w, r, q, "surveys", "surveys", surveysView{Inst: inst, Insts: insts, Own: own, Library: lib,
+			Purposes: survey.Purposes(), Designer: canDesign(q.P, inst.ID),
+			New: map[string]string{"Key": in.Key, "Title": in.Title, "Purpose": in.Purpose}}, err)
 	}
 	return s.redirect(w, r, fmt.Sprintf("/surveys/versions/%d/edit", vid), "survey_created")
 }
@@ -147,8 +147,8 @@ func (s *Server) surveyDetail(w http.ResponseWriter, r *http.Request, q *req) er
 			copyTo = append(copyTo, i)
 		}
 	}
-	return s.render(w, r, q, http.StatusOK, "survey", "surveys", map[string]any{"Q": qn, "V": v, "Versions": versions,
-		"Designer": canDesign(q.P, qn.InstitutionID), "Group": group, "CopyTo": copyTo})
+	return s.render(w, r, q, http.StatusOK, "survey", "surveys", surveyView{Q: qn, V: v, Versions: versions,
+		Designer: canDesign(q.P, qn.InstitutionID), Group: group, CopyTo: copyTo})
 }
 
 func (s *Server) surveyNewVersion(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -416,9 +416,9 @@ func (s *Server) surveyEdit(w http.ResponseWriter, r *http.Request, q *req) erro
 		withBlanks(rowsOf(v.Body), len(v.Body.Sections))))
 }
 
-func (s *Server) editData(v *survey.Version, title, intro, sections string, rows []itemRow) map[string]any {
-	return map[string]any{"V": v, "Title": title, "Intro": intro, "Sections": sections, "Rows": rows, "Types": survey.Types(),
-		"Topics": survey.Topics(), "Elements": survey.Elements()}
+func (s *Server) editData(v *survey.Version, title, intro, sections string, rows []itemRow) surveyEditView {
+	return surveyEditView{V: v, Title: title, Intro: intro, Sections: sections, Rows: rows, Types: survey.Types(),
+		Topics: survey.Topics(), Elements: survey.Elements()}
 }
 
 func (s *Server) surveySave(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -525,8 +525,8 @@ func (s *Server) surveySettingsPage(w http.ResponseWriter, r *http.Request, q *r
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, q, http.StatusOK, "survey_settings", "surveys", map[string]any{"Inst": inst, "Insts": insts, "S": settingsForm(st),
-		"List": list, "Designer": canDesign(q.P, inst.ID)})
+	return s.render(w, r, q, http.StatusOK, "survey_settings", "surveys", surveySettingsView{Inst: inst, Insts: insts, S: settingsForm(st),
+		List: list, Designer: canDesign(q.P, inst.ID)})
 }
 
 func settingsForm(st *survey.Settings) map[string]string {
@@ -557,8 +557,8 @@ func (s *Server) surveySettingsSave(w http.ResponseWriter, r *http.Request, q *r
 	err = s.Survey.SaveSettings(r.Context(), q.P, st)
 	if err != nil {
 		list, _ := s.Survey.List(r.Context(), q.P, inst.ID)
-		return s.renderForm(w, r, q, "survey_settings", "surveys", map[string]any{"Inst": inst, "Insts": insts, "S": form, "List": list,
-			"Designer": canDesign(q.P, inst.ID)}, err)
+		return s.renderForm(w, r, q, "survey_settings", "surveys", surveySettingsView{Inst: inst, Insts: insts, S: form, List: list,
+			Designer: canDesign(q.P, inst.ID)}, err)
 	}
 	return s.redirect(w, r, "/surveys/settings?inst="+strconv.FormatInt(inst.ID, 10), "survey_settings_saved")
 }
@@ -618,9 +618,9 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request, q *req) e
 		}
 	}
 	qs := r.URL.Query()
-	return s.render(w, r, q, http.StatusOK, "survey_results", "surveys", map[string]any{"R": res, "Q": qn, "F": f, "Depts": clinical,
-		"Wards": wards, "Charts": resultCharts(s, q.Lang, res), "Query": template.URL(qs.Encode()),
-		"CanRemind": q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.DeptHead)})
+	return s.render(w, r, q, http.StatusOK, "survey_results", "surveys", surveyResultsView{R: res, Q: qn, F: f, Depts: clinical,
+		Wards: wards, Charts: resultCharts(s, q.Lang, res), Query: template.URL(qs.Encode()),
+		CanRemind: q.P.HasAny(access.SysAdmin, access.Quality, access.Agent, access.DeptHead)})
 }
 
 func (s *Server) surveyResultsXLSX(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -672,4 +672,54 @@ func (s *Server) surveyRemind(w http.ResponseWriter, r *http.Request, q *req) er
 	}
 	back.Set("month", month)
 	return s.redirectFlash(w, r, fmt.Sprintf("/surveys/%d/results?%s", id, back.Encode()), s.cat.T(q.Lang, "svr.reminded", n))
+}
+
+// surveysView lists the questionnaires an institution owns and those its
+// group shares, with the form for a new one (New keeps what was typed).
+type surveysView struct {
+	Inst         *org.Institution
+	Insts        []*org.Institution
+	Own, Library []*survey.Questionnaire
+	Purposes     []string
+	Designer     bool
+	New          map[string]string
+}
+
+// surveyView is one questionnaire and the version shown.
+type surveyView struct {
+	Q        *survey.Questionnaire
+	V        *survey.Version
+	Versions []survey.VersionInfo
+	Designer bool
+	Group    *org.Institution   // the group library it may be shared to
+	CopyTo   []*org.Institution // hospitals it may be copied to
+}
+
+// surveyEditView is the designer: a draft version as text rows, kept as
+// typed when the save is refused.
+type surveyEditView struct {
+	V                       *survey.Version
+	Title, Intro, Sections  string
+	Rows                    []itemRow
+	Types, Topics, Elements []string
+}
+
+// surveySettingsView is an institution's invitation settings.
+type surveySettingsView struct {
+	Inst     *org.Institution
+	Insts    []*org.Institution
+	S        map[string]string
+	List     []*survey.Questionnaire
+	Designer bool
+}
+
+// surveyResultsView is a questionnaire's results with their filter.
+type surveyResultsView struct {
+	R            *survey.Results
+	Q            *survey.Questionnaire
+	F            survey.ResultFilter
+	Depts, Wards []*org.Department
+	Charts       map[string]template.HTML
+	Query        template.URL
+	CanRemind    bool
 }
