@@ -9,27 +9,31 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"suifang/internal/pii"
+	"suifang/internal/sealed"
 )
 
 // textedCode reads the newest verification code queued for the phone, as
 // the phone would receive it: the outbox row opened with the test keys.
 func textedCode(t *testing.T, s *server) string {
 	t.Helper()
-	var enc string
-	if err := s.App.DB.R().QueryRowContext(t.Context(), `SELECT body_enc FROM outbox WHERE template_key = 'verify.code'
-		ORDER BY id DESC LIMIT 1`).Scan(&enc); err != nil {
+	var enc, idem string
+	var inst int64
+	if err := s.App.DB.R().QueryRowContext(t.Context(), `SELECT body_enc, institution_id, idempotency_key FROM outbox
+		WHERE template_key = 'verify.code' ORDER BY id DESC LIMIT 1`).Scan(&enc, &inst, &idem); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := pii.ParseKeyring("t1:" + base64.StdEncoding.EncodeToString([]byte("suifang-e2e-test-data-key-32byte")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := keys.Open(enc, "outbox.body")
+	// The body is sealed to its row (institution and idempotency key).
+	raw, err := keys.OpenRow(enc, "outbox.body", sealed.RowKey(strconv.FormatInt(inst, 10), idem))
 	if err != nil {
 		t.Fatal(err)
 	}
