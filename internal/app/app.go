@@ -111,6 +111,7 @@ type App struct {
 	// coreOpts is how the services were built; the demo builds a second
 	// set on a clock of its own to write history at historical instants.
 	coreOpts core.Options
+	services *core.Services // the same services as the fields above, for the demo seed
 	Survey   *survey.Service
 
 	mllpLn  net.Listener // opened by ListenMLLP, served by Serve
@@ -157,6 +158,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.services = sv
 	if err := sv.Audit.CheckKey(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -26,7 +26,7 @@ func Specialties() []Specialty {
 }
 
 // DefaultDepartments are the clinical departments of the demo group
-// (internal/app SeedDemo): H01 示范市第一人民医院 and H02 示范市第二人民医院.
+// (internal/demo): H01 示范市第一人民医院 and H02 示范市第二人民医院.
 func DefaultDepartments() []Department {
 	return []Department{
 		{Institution: "H01", Code: "0301", Name: "心血管内科", WardCode: "0301W1", WardName: "心血管内科一病区", Specialty: Cardiology, Weight: 5},

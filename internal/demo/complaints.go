@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -115,17 +115,17 @@ var demoStepText = map[string]string{
 // demo clock, every step at office hours on a working day and all of them
 // in time order (the institution's event chain runs forward in time).
 func (h *demoHistory) seedComplaints(ctx context.Context, inst *org.Institution, cs *complaint.Service, users, depts map[string]int64) error {
-	pol, err := h.a.Calendar.Policy(ctx, inst.ID)
+	pol, err := h.e.Calendar.Policy(ctx, inst.ID)
 	if err != nil {
 		return err
 	}
 	who := map[string]*access.Principal{}
 	for _, name := range []string{"quality", "agent", "head"} {
-		if who[name], err = h.a.Auth.PrincipalFor(ctx, users[name]); err != nil {
+		if who[name], err = h.e.Auth.PrincipalFor(ctx, users[name]); err != nil {
 			return fmt.Errorf("demo: principal %s: %w", name, err)
 		}
 	}
-	now := h.a.Cfg.Now()
+	now := h.e.Now()
 	loc := inst.Location()
 	r := rand.New(rand.NewPCG(demoSeed, 77))
 	open, close := 8*60+30, 17*60
@@ -262,7 +262,7 @@ func (h *demoHistory) seedComplaints(ctx context.Context, inst *org.Institution,
 			return fmt.Errorf("demo: complaint at %s: %w", x.at.Format(time.DateTime), err)
 		}
 	}
-	h.a.Log.Info("demo complaints created", "complaints", len(demoComplaintCases), "actions", len(acts))
+	h.e.Log.Info("demo complaints created", "complaints", len(demoComplaintCases), "actions", len(acts))
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -17,10 +17,10 @@ import (
 // empty on first start. Everything goes through the services at "now".
 func (h *demoHistory) seedInvestigation(ctx context.Context, inst *org.Institution, cs *complaint.Service, ab *abnormal.Service,
 	users map[string]int64) error {
-	h.clk = h.a.Cfg.Now()
+	h.clk = h.e.Now()
 	who := map[string]*access.Principal{}
 	for _, name := range []string{"quality", "leader"} {
-		p, err := h.a.Auth.PrincipalFor(ctx, users[name])
+		p, err := h.e.Auth.PrincipalFor(ctx, users[name])
 		if err != nil {
 			return fmt.Errorf("demo: principal %s: %w", name, err)
 		}
@@ -64,6 +64,6 @@ func (h *demoHistory) seedInvestigation(ctx context.Context, inst *org.Instituti
 		Summary: "随访时患者称住院期间未做的两项检查出现在费用清单上，疑似虚记费用。"}); err != nil {
 		return fmt.Errorf("demo: abnormal report: %w", err)
 	}
-	h.a.Log.Info("demo investigations created", "complaints", len(list.Items), "abnormal_reports", 2)
+	h.e.Log.Info("demo investigations created", "complaints", len(list.Items), "abnormal_reports", 2)
 	return nil
 }

@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -20,13 +20,13 @@ const demoSurveys = 40
 // seedSurveys gives the results page something to show: H01's service
 // phone, some level-3 follow-ups sent as SMS/WeChat surveys, and answers
 // to most of them (mostly satisfied, a few not), each completing its task.
-func (a *App) seedSurveys(ctx context.Context, inst *org.Institution) error {
+func (e *Env) seedSurveys(ctx context.Context, inst *org.Institution) error {
 	sys := access.System()
-	if err := a.Survey.SaveSettings(ctx, sys, survey.Settings{InstitutionID: inst.ID, ServicePhone: "0571-88886666", LinkDays: 14,
+	if err := e.Survey.SaveSettings(ctx, sys, survey.Settings{InstitutionID: inst.ID, ServicePhone: "0571-88886666", LinkDays: 14,
 		RemindAfterDays: 3, MaxReminders: 2, InviteKey: "inpatient_satisfaction"}); err != nil {
 		return fmt.Errorf("demo: survey settings: %w", err)
 	}
-	rows, err := a.DB.R().QueryContext(ctx, `SELECT t.id FROM followup_tasks t JOIN patients p ON p.id = t.patient_id
+	rows, err := e.DB.R().QueryContext(ctx, `SELECT t.id FROM followup_tasks t JOIN patients p ON p.id = t.patient_id
 		WHERE t.institution_id = $1 AND t.step_key = 'L3' AND t.status = $2 AND p.do_not_contact = $3 ORDER BY t.id LIMIT $4`,
 		inst.ID, followup.Open, false, demoSurveys)
 	if err != nil {
@@ -49,7 +49,7 @@ func (a *App) seedSurveys(ctx context.Context, inst *org.Institution) error {
 		if i%4 == 0 {
 			channel = "wechat"
 		}
-		inv, err := a.Survey.InviteTask(ctx, sys, task, channel)
+		inv, err := e.Survey.InviteTask(ctx, sys, task, channel)
 		if errs.Is(err, errs.Conflict) {
 			continue
 		}
@@ -59,16 +59,16 @@ func (a *App) seedSurveys(ctx context.Context, inst *org.Institution) error {
 		if r.IntN(3) == 0 {
 			continue // not answered (yet)
 		}
-		token, err := a.Survey.TokenOf(ctx, sys, inv)
+		token, err := e.Survey.TokenOf(ctx, sys, inv)
 		if err != nil {
 			return err
 		}
-		if err := demoAnswer(ctx, a.Survey, token, r); err != nil {
+		if err := demoAnswer(ctx, e.Survey, token, r); err != nil {
 			return fmt.Errorf("demo: answer invitation %d: %w", inv, err)
 		}
 		answered++
 	}
-	a.Log.Info("demo surveys created", "invited", len(tasks), "answered", answered)
+	e.Log.Info("demo surveys created", "invited", len(tasks), "answered", answered)
 	return nil
 }
 
