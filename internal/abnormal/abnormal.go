@@ -141,10 +141,24 @@ type Service struct {
 	log        *slog.Logger
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB         *store.DB        // the database
+	Audit      *audit.Service   // the audit log, written in the callers' transactions
+	Calendars  Calendars        // each institution's working-day calendar
+	Encounters Encounters       // stays, read through the patient room's scope check
+	Records    Records          // follow-up records, read through their room's scope check
+	Complaints Complaints       // complaints, read through their room's scope check
+	Outbox     Outbox           // where messages are queued
+	Now        func() time.Time // the clock (time.Now in production)
+	Log        *slog.Logger     // nil: discard
+}
+
 // New returns the abnormal-report service. outbox may be nil: alerts are
 // then skipped (tests of the flow alone).
-func New(db *store.DB, au *audit.Service, cals Calendars, encs Encounters, records Records, complaints Complaints, outbox Outbox,
-	now func() time.Time, log *slog.Logger) *Service {
+func New(d Deps) *Service {
+	db, au, cals, encs, records, complaints, outbox, now, log := d.DB, d.Audit, d.Calendars, d.Encounters, d.Records, d.Complaints, d.Outbox, d.Now, d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

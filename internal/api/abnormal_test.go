@@ -13,7 +13,7 @@ import (
 func TestAPIAbnormalReports(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newCoreEnv(t, db)
-		e.deps.Abnormal = abnormal.New(db, e.deps.Audit, e.deps.CalDB, e.deps.Patients, e.deps.Followup, nil, nil, testNow, nil)
+		e.deps.Abnormal = abnormal.New(abnormal.Deps{DB: db, Audit: e.deps.Audit, Calendars: e.deps.CalDB, Encounters: e.deps.Patients, Records: e.deps.Followup, Now: testNow})
 		e.h = New(e.deps)
 
 		// Bad bodies are 400 naming the field; nothing is stored.

@@ -27,7 +27,7 @@ import (
 func TestAPIRefusalAudited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newCoreEnv(t, db)
-		e.deps.Abnormal = abnormal.New(db, e.deps.Audit, e.deps.CalDB, e.deps.Patients, e.deps.Followup, nil, nil, testNow, nil)
+		e.deps.Abnormal = abnormal.New(abnormal.Deps{DB: db, Audit: e.deps.Audit, Calendars: e.deps.CalDB, Encounters: e.deps.Patients, Records: e.deps.Followup, Now: testNow})
 		e.h = New(e.deps)
 		var rep abnormalJSON
 		wantStatusJSON(t, e.send("POST", "/api/v1/abnormal-reports", e.tok1,
@@ -128,7 +128,7 @@ func TestAPICancelDischargeOneRule(t *testing.T) {
 func TestAPICaseOpened(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newCoreEnv(t, db)
-		e.deps.Followup.SetCaseHook(core.NoticeCaseHook(notice.New(db, e.deps.Audit, e.deps.CalDB, nil, testNow, nil)))
+		e.deps.Followup.SetCaseHook(core.NoticeCaseHook(notice.New(notice.Deps{DB: db, Audit: e.deps.Audit, Calendars: e.deps.CalDB, Now: testNow})))
 		wantStatusJSON(t, e.send("POST", "/api/v1/encounters", e.tok1, discharge("ZY1", "M1")), http.StatusCreated, &encounterResultJSON{})
 		var page taskPage
 		wantJSON(t, e.do("GET", "/api/v1/tasks?tab=today", e.tok1), &page)

@@ -43,7 +43,7 @@ func newComplaintEnv(t testing.TB, db *store.DB) *complaintEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.cs = complaint.New(db, e.deps.Audit, e.deps.CalDB, keys, e.deps.Patients, nil, nil, e.clk.Now, nil)
+	e.cs = complaint.New(complaint.Deps{DB: db, Audit: e.deps.Audit, Calendars: e.deps.CalDB, Keys: keys, Encounters: e.deps.Patients, Now: e.clk.Now})
 	e.deps.Complaints = e.cs
 	e.h = New(e.deps)
 	user := func(name string, role access.Role, g access.Grant) *access.Principal {

@@ -227,10 +227,24 @@ func (s *Service) SetRevealCap(f func(ctx context.Context, tx *sql.Tx, p *access
 	s.revealCap = f
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB         *store.DB        // the database
+	Audit      *audit.Service   // the audit log, written in the callers' transactions
+	Calendars  Calendars        // each institution's working-day calendar
+	Keys       *pii.Keyring     // patient-data keys
+	Encounters Encounters       // stays, read through the patient room's scope check
+	Notices    Notices          // the notice room, for rectification steps
+	Outbox     Outbox           // where messages are queued
+	Now        func() time.Time // the clock (time.Now in production)
+	Log        *slog.Logger     // nil: discard
+}
+
 // New returns the complaint service. outbox and notices may be nil:
 // notifications are then skipped and rectification raises no notice.
-func New(db *store.DB, au *audit.Service, cals Calendars, keys *pii.Keyring, encs Encounters, notices Notices, outbox Outbox,
-	now func() time.Time, log *slog.Logger) *Service {
+func New(d Deps) *Service {
+	db, au, cals, keys, encs, notices, outbox, now, log := d.DB, d.Audit, d.Calendars, d.Keys, d.Encounters, d.Notices, d.Outbox, d.Now, d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -466,7 +466,8 @@ func TestEscalationSimulated30Days(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other := complaint.New(db, e.sv.Audit, e.sv.Calendar, mustKeys(t), e.sv.Patients, e.sv.Notices, e.outbox, e.clk.Now, nil)
+		other := complaint.New(complaint.Deps{DB: db, Audit: e.sv.Audit, Calendars: e.sv.Calendar, Keys: mustKeys(t),
+			Encounters: e.sv.Patients, Notices: e.sv.Notices, Outbox: e.outbox, Now: e.clk.Now})
 		const n = 2000
 		t0 := e.clk.Now()
 		end := t0.AddDate(0, 0, 30)

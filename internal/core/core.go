@@ -102,10 +102,10 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	})
 	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
 	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
-	s.Followup = followup.New(db, s.Audit, s.Patients, o.Now, o.Log, o.Followup, o.Dialer)
+	s.Followup = followup.New(followup.Deps{DB: db, Audit: s.Audit, Patients: s.Patients, Now: o.Now, Log: o.Log, Policy: o.Followup, Dialer: o.Dialer})
 	// An outside agency sees a patient while it has an open task for her.
 	s.Patients.SetCallScope(s.Followup.RoutedPatient)
-	if s.Notify, err = notify.New(db, s.Audit, o.Keys, o.Index, o.Now, o.Log, o.Notify); err != nil {
+	if s.Notify, err = notify.New(notify.Deps{DB: db, Audit: s.Audit, Keys: o.Keys, Index: o.Index, Now: o.Now, Log: o.Log, Policy: o.Notify}); err != nil {
 		return nil, err
 	}
 	if o.Outbox == nil {
@@ -113,7 +113,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	}
 	// A caller over the reveal cap is refused and quality alerted in-app.
 	s.Patients.SetRevealLimits(o.Reveals, o.Outbox)
-	s.Notices = notice.New(db, s.Audit, s.Calendar, o.Outbox, o.Now, o.Log)
+	s.Notices = notice.New(notice.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Outbox: o.Outbox, Now: o.Now, Log: o.Log})
 	// A notice no rule can place goes to the quality office (made if the
 	// institution has none), never back to the caller as an error.
 	s.Notices.QualityOffice = s.Org.QualityOffice
@@ -124,17 +124,20 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
-	s.Complaints = complaint.New(db, s.Audit, s.Calendar, o.Keys, s.Patients, s.Notices, o.Outbox, o.Now, o.Log)
+	s.Complaints = complaint.New(complaint.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Keys: o.Keys, Encounters: s.Patients,
+		Notices: s.Notices, Outbox: o.Outbox, Now: o.Now, Log: o.Log})
 	// Abnormal reports read their source (a record, a complaint) through the
 	// source room's scope check and alert leadership through the outbox.
-	s.Abnormal = abnormal.New(db, s.Audit, s.Calendar, s.Patients, s.Followup, s.Complaints, o.Outbox, o.Now, o.Log)
+	s.Abnormal = abnormal.New(abnormal.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Encounters: s.Patients,
+		Records: s.Followup, Complaints: s.Complaints, Outbox: o.Outbox, Now: o.Now, Log: o.Log})
 	// An edited calendar or new service hours move the stored deadlines of
 	// open complaints, in the transaction of the edit.
 	s.Calendar.OnChange(s.Complaints.CalendarChanged)
 	s.Org.OnHoursChanged(s.Calendar.Changed)
 	s.Complaints.SetIntake(complaint.IntakeOptions{Index: o.Index, Codes: s.Notify}) // duplicates: same patient or contact, similar text
 	s.Complaints.SetRevealCap(s.Patients.CountReveal)                                // a contact reveal counts like a patient's
-	s.Importer = importer.New(db, s.Audit, s.Org, s.Calendar, s.Patients, o.Keys, s.Followup, o.Now, o.Log)
+	s.Importer = importer.New(importer.Deps{DB: db, Audit: s.Audit, Org: s.Org, Calendar: s.Calendar, Patients: s.Patients,
+		Keys: o.Keys, Followup: s.Followup, Now: o.Now, Log: o.Log})
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {
 		s.Importer.SetClasses(o.Classes)
@@ -142,7 +145,8 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// Surveys send through the outbox; a negative answer raises a notice;
 	// a closed notice may send a recovery survey, whose answer comes back
 	// to the notice. All in the callers' transactions.
-	s.Survey = survey.New(db, s.Audit, s.Patients, s.Followup, o.Index, o.Now, o.Log, o.Survey, survey.Hooks{})
+	s.Survey = survey.New(survey.Deps{DB: db, Audit: s.Audit, Patients: s.Patients, Followup: s.Followup, Signer: o.Index,
+		Now: o.Now, Log: o.Log, Config: o.Survey})
 	s.Survey.SetHooks(survey.Hooks{Outbox: s.Notify,
 		OnNegative: func(ctx context.Context, tx *sql.Tx, n survey.Negative) error {
 			_, err := s.Notices.Raise(ctx, tx, noticeOfAnswer(n))

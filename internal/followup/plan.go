@@ -47,8 +47,21 @@ type Policy struct {
 // DefaultPolicy follows seed 001: three tries, then record the reason.
 func DefaultPolicy() Policy { return Policy{MaxNoAnswer: 3, ClaimFor: 30 * time.Minute} }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB       *store.DB        // the database
+	Audit    *audit.Service   // the audit log, written in the callers' transactions
+	Patients *patient.Service // the patient archive
+	Now      func() time.Time // the clock (time.Now in production)
+	Log      *slog.Logger     // nil: discard
+	Policy   Policy           // the configured rules
+	Dialer   Dialer           // nil: no click-to-dial
+}
+
 // New returns the follow-up service. dialer may be nil (tel: links only).
-func New(db *store.DB, au *audit.Service, patients *patient.Service, now func() time.Time, log *slog.Logger, pol Policy, dialer Dialer) *Service {
+func New(d Deps) *Service {
+	db, au, patients, now, log, pol, dialer := d.DB, d.Audit, d.Patients, d.Now, d.Log, d.Policy, d.Dialer
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

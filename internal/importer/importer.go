@@ -52,9 +52,23 @@ type Service struct {
 // (intake.DefaultClasses until called); set once at start-up.
 func (s *Service) SetClasses(c intake.Classes) { s.classes = c }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB       *store.DB         // the database
+	Audit    *audit.Service    // the audit log, written in the callers' transactions
+	Org      *org.Service      // institutions and departments
+	Calendar *caldb.Service    // institutions' calendars
+	Patients *patient.Service  // the patient archive
+	Keys     *pii.Keyring      // patient-data keys
+	Followup *followup.Service // the follow-up room (plans, records)
+	Now      func() time.Time  // the clock (time.Now in production)
+	Log      *slog.Logger      // nil: discard
+}
+
 // New returns the import service.
-func New(db *store.DB, au *audit.Service, o *org.Service, cal *caldb.Service, pat *patient.Service, keys *pii.Keyring,
-	fu *followup.Service, now func() time.Time, log *slog.Logger) *Service {
+func New(d Deps) *Service {
+	db, au, o, cal, pat, keys, fu, now, log := d.DB, d.Audit, d.Org, d.Calendar, d.Patients, d.Keys, d.Followup, d.Now, d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -29,7 +29,7 @@ func TestNoticeEscalationSimulatedClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A second instance on the same database, with its own service.
-		other := notice.New(db, e.sv.Audit, e.sv.Calendar, e.outbox, e.clk.Now, nil)
+		other := notice.New(notice.Deps{DB: db, Audit: e.sv.Audit, Calendars: e.sv.Calendar, Outbox: e.outbox, Now: e.clk.Now})
 
 		var all []*notice.Notice
 		for i := range 40 {

@@ -138,9 +138,21 @@ type Service struct {
 	QualityOffice func(ctx context.Context, tx *sql.Tx, inst int64) (int64, error)
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB        *store.DB        // the database
+	Audit     *audit.Service   // the audit log, written in the callers' transactions
+	Calendars Calendars        // each institution's working-day calendar
+	Outbox    Outbox           // where messages are queued
+	Now       func() time.Time // the clock (time.Now in production)
+	Log       *slog.Logger     // nil: discard
+}
+
 // New returns the notice service. outbox may be nil: notifications are
 // then skipped.
-func New(db *store.DB, au *audit.Service, cals Calendars, outbox Outbox, now func() time.Time, log *slog.Logger) *Service {
+func New(d Deps) *Service {
+	db, au, cals, outbox, now, log := d.DB, d.Audit, d.Calendars, d.Outbox, d.Now, d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

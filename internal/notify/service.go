@@ -69,12 +69,24 @@ type instInfo struct {
 	loc  *time.Location
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB     *store.DB        // the database
+	Audit  *audit.Service   // the audit log, written in the callers' transactions
+	Keys   *pii.Keyring     // patient-data keys
+	Index  *pii.Indexer     // the blind-index key
+	Now    func() time.Time // the clock (time.Now in production)
+	Log    *slog.Logger     // nil: discard
+	Policy Policy           // the configured rules
+}
+
 // New returns the outbox service. It fails when a route names a provider
 // that is not configured, so a bad deployment stops at start-up rather than
 // piling messages into the dead list. index keys the counts behind the caps
 // on public SMS (verify.go).
-func New(db *store.DB, au *audit.Service, keys *pii.Keyring, index *pii.Indexer, now func() time.Time, log *slog.Logger,
-	pol Policy) (*Service, error) {
+func New(d Deps) (*Service, error) {
+	db, au, keys, index, now, log, pol := d.DB, d.Audit, d.Keys, d.Index, d.Now, d.Log, d.Policy
 	def := DefaultPolicy()
 	if pol.Caps.PerNumberHour <= 0 {
 		pol.Caps.PerNumberHour = def.Caps.PerNumberHour

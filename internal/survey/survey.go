@@ -75,10 +75,24 @@ type Service struct {
 	cfg      Config
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB       *store.DB         // the database
+	Audit    *audit.Service    // the audit log, written in the callers' transactions
+	Patients *patient.Service  // the patient archive
+	Followup *followup.Service // the follow-up room (plans, records)
+	Signer   *pii.Indexer      // signs survey links
+	Now      func() time.Time  // the clock (time.Now in production)
+	Log      *slog.Logger      // nil: discard
+	Config   Config            // the survey settings
+	Hooks    Hooks             // outbox and notice hooks
+}
+
 // New returns the survey service. signer keys the invitation links (the
 // blind-index key, used under its own domain "survey_link").
-func New(db *store.DB, au *audit.Service, pat *patient.Service, fu *followup.Service, signer *pii.Indexer,
-	now func() time.Time, log *slog.Logger, cfg Config, hooks Hooks) *Service {
+func New(d Deps) *Service {
+	db, au, pat, fu, signer, now, log, cfg, hooks := d.DB, d.Audit, d.Patients, d.Followup, d.Signer, d.Now, d.Log, d.Config, d.Hooks
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
