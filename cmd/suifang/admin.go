@@ -102,10 +102,7 @@ func cmdInstitution(ctx context.Context, c *cli, args []string) error {
 		fs := newFlags(c, "institution list", "", "List institutions.")
 		d.register(fs)
 		fs.BoolVar(&jsonOut, "json", false, "print JSON")
-		if err := parse(c, fs, args); err != nil {
-			return err
-		}
-		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		a, err := d.parseOpen(ctx, c, fs, args)
 		if err != nil {
 			return err
 		}
@@ -203,10 +200,7 @@ func cmdUser(ctx context.Context, c *cli, args []string) error {
 	case "list":
 		fs := newFlags(c, "user list", "", "List staff accounts.")
 		d.register(fs)
-		if err := parse(c, fs, args); err != nil {
-			return err
-		}
-		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		a, err := d.parseOpen(ctx, c, fs, args)
 		if err != nil {
 			return err
 		}
@@ -682,10 +676,7 @@ rejected import rows, outbox recipients and bodies. It is idempotent and serve r
 		var d dbFlags
 		fs := newFlags(c, "keys reseal", "", "Re-seal patient data bound to its rows, with the current data key.")
 		d.register(fs)
-		if err := parse(c, fs, args); err != nil {
-			return err
-		}
-		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		a, err := d.parseOpen(ctx, c, fs, args)
 		if err != nil {
 			return err
 		}

@@ -70,10 +70,7 @@ func cmdMLLP(ctx context.Context, c *cli, args []string) error {
 		fs := newFlags(c, "mllp list", "", "List the allowed HL7 senders.")
 		d.register(fs)
 		fs.BoolVar(&jsonOut, "json", false, "print JSON")
-		if err := parse(c, fs, args); err != nil {
-			return err
-		}
-		a, _, err := d.open(ctx, c, app.DefaultConfig())
+		a, err := d.parseOpen(ctx, c, fs, args)
 		if err != nil {
 			return err
 		}

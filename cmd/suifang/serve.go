@@ -48,6 +48,16 @@ func (cf *classFlags) apply(cfg *app.Config) {
 	cfg.Classes = intake.Classes{HL7: intake.ParseClassList(cf.hl7), FHIR: intake.ParseClassList(cf.fhir)}
 }
 
+// parseOpen parses a subcommand's flags and opens the app on the
+// database they name: what most administrative commands start with.
+func (d *dbFlags) parseOpen(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) (*app.App, error) {
+	if err := parse(c, fs, args); err != nil {
+		return nil, err
+	}
+	a, _, err := d.open(ctx, c, app.DefaultConfig())
+	return a, err
+}
+
 func (d *dbFlags) open(ctx context.Context, c *cli, cfg app.Config) (*app.App, *slog.Logger, error) {
 	log, err := logger(c.stderr, d.logFormat, d.logLevel)
 	if err != nil {

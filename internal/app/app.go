@@ -363,56 +363,34 @@ func (a *App) startWorkers(ctx context.Context) {
 	}
 	// Overdue notices escalate; the step is recorded in the database, so
 	// every instance may run this.
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if n, err := a.Notices.Escalate(ctx); err != nil && ctx.Err() == nil {
-					a.Log.Error("escalate notices", "err", err)
-				} else if n > 0 {
-					a.Log.Info("escalated overdue notices", "steps", n)
-				}
-				// Passed complaint milestones escalate once each, the same way.
-				if n, err := a.Complaints.Escalate(ctx); err != nil && ctx.Err() == nil {
-					a.Log.Error("escalate complaints", "err", err)
-				} else if n > 0 {
-					a.Log.Info("escalated complaint milestones", "steps", n)
-				}
-				// Unacknowledged abnormal reports alert leadership again, once.
-				if n, err := a.Abnormal.Realert(ctx); err != nil && ctx.Err() == nil {
-					a.Log.Error("re-alert abnormal reports", "err", err)
-				} else if n > 0 {
-					a.Log.Info("re-alerted abnormal reports", "reports", n)
-				}
-			}
+	a.every(ctx, time.Minute, func() {
+		if n, err := a.Notices.Escalate(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("escalate notices", "err", err)
+		} else if n > 0 {
+			a.Log.Info("escalated overdue notices", "steps", n)
 		}
-	}()
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		t := time.NewTicker(5 * time.Minute)
-		defer t.Stop()
-		a.markInterruptedImports(ctx) // a restart after a crash shows it at once
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				a.markInterruptedImports(ctx)
-				if n, err := a.Auth.PurgeSessions(ctx); err != nil {
-					a.Log.Error("purge sessions", "err", err)
-				} else if n > 0 {
-					a.Log.Info("purged idle sessions", "count", n)
-				}
-			}
+		// Passed complaint milestones escalate once each, the same way.
+		if n, err := a.Complaints.Escalate(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("escalate complaints", "err", err)
+		} else if n > 0 {
+			a.Log.Info("escalated complaint milestones", "steps", n)
 		}
-	}()
+		// Unacknowledged abnormal reports alert leadership again, once.
+		if n, err := a.Abnormal.Realert(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("re-alert abnormal reports", "err", err)
+		} else if n > 0 {
+			a.Log.Info("re-alerted abnormal reports", "reports", n)
+		}
+	})
+	a.bg.Go(func() { a.markInterruptedImports(ctx) }) // a restart after a crash shows it at once
+	a.every(ctx, 5*time.Minute, func() {
+		a.markInterruptedImports(ctx)
+		if n, err := a.Auth.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("purge sessions", "err", err)
+		} else if n > 0 {
+			a.Log.Info("purged idle sessions", "count", n)
+		}
+	})
 }
 
 // surveyEvery is how often the survey worker looks for follow-up tasks to

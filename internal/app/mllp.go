@@ -146,18 +146,9 @@ func (a *App) serveMLLP(ctx context.Context, ln net.Listener, tcfg *tls.Config) 
 	c := a.Cfg.MLLP
 	l := &hl7.Listener{Handler: a.mllpHandler, Log: a.Log, Now: a.Cfg.Now, TLS: tcfg,
 		MaxConns: c.MaxConns, MaxMessage: c.MaxMessage, IdleTimeout: c.IdleTimeout}
-	a.bg.Go(func() {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := a.Senders.FlushRefusals(ctx); err != nil && ctx.Err() == nil {
-					a.Log.Error("mllp: audit refusal counts", "err", err)
-				}
-			}
+	a.every(ctx, time.Minute, func() {
+		if err := a.Senders.FlushRefusals(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("mllp: audit refusal counts", "err", err)
 		}
 	})
 	return l.Serve(ctx, ln)
