@@ -126,7 +126,10 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	// Worklists read many index pages: a 64 MiB page cache and memory-mapped
 	// reads keep them out of read(2) calls.
 	q.Add("_pragma", "cache_size(-65536)")
-	base := "file:" + path + "?"
+	// A URI filename: '%' and '#' in the path (a test's temp dir named
+	// "sqlite#01", a folder called "100%") are escaped or SQLite would read
+	// them as an escape and a fragment.
+	base := "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(path) + "?"
 	// Only readers map the file: mapped pages count as the process's
 	// resident memory, and a bulk import through a mapped writer grew to
 	// 546 MB on a 2.5 GB database; the writer's page cache is enough for it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -195,4 +196,46 @@ func TestWritersReadUnderLock(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSQLitePathWithHash: a second storetest.Each in one test names its
+// subtest "sqlite#01"; its temp dir holds a '#', which a URI filename reads
+// as the start of a fragment. Two databases under such names stay apart.
+func TestSQLitePathWithHash(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var dbs []*store.DB
+	for _, name := range []string{"a#1", "a#2", "100%"} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(ctx, filepath.Join(dir, name, "test.db"), store.Options{})
+		if err != nil {
+			t.Fatalf("open under %q: %v", name, err)
+		}
+		defer db.Close()
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatalf("migrate under %q: %v", name, err)
+		}
+		dbs = append(dbs, db)
+	}
+	if err := dbs[0].Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO institutions (code, name, kind, timezone, service_hours, active, created_at, updated_at)
+			VALUES ('H1', '医院', 'hospital', 'Asia/Shanghai', '', $1, 0, 0)`, true)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, db := range dbs {
+		var n int
+		if err := db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM institutions`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[i == 0]; n != want {
+			t.Errorf("database %d holds %d institutions, want %d: the paths share a file", i, n, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, []string{"a#1", "a#2", "100%"}[i], "test.db")); err != nil {
+			t.Errorf("no file in its own folder: %v", err)
+		}
+	}
 }
