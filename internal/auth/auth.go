@@ -93,8 +93,22 @@ type Service struct {
 	dummyHash string
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB     *store.DB        // the database
+	Audit  *audit.Service   // the audit log, written in the callers' transactions
+	Now    func() time.Time // the clock (time.Now in production)
+	Policy Policy           // the configured rules
+	Log    *slog.Logger     // nil: discard
+}
+
 // New returns the auth service.
-func New(db *store.DB, au *audit.Service, now func() time.Time, pol Policy, log *slog.Logger) (*Service, error) {
+func New(d Deps) (*Service, error) {
+	db, au, now, pol, log := d.DB, d.Audit, d.Now, d.Policy, d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	th := pol.Throttle
 	slots := th.HashConcurrency
 	if slots <= 0 {

@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"log/slog"
 	"testing"
 
 	"suifang/internal/access"
@@ -17,10 +16,10 @@ func benchEnv(b *testing.B, hp auth.HashParams) (*auth.Service, string) {
 	db := storetest.SQLite(b)
 	clk := newClock()
 	au := audit.New(db, clk.Now)
-	o := org.New(db, au, clk.Now)
+	o := org.New(org.Deps{DB: db, Audit: au, Now: clk.Now})
 	pol := auth.DefaultPolicy()
 	pol.Hash = hp
-	svc, err := auth.New(db, au, clk.Now, pol, slog.New(slog.DiscardHandler))
+	svc, err := auth.New(auth.Deps{DB: db, Audit: au, Now: clk.Now, Policy: pol})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -46,9 +45,9 @@ func setup(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	e := &env{db: db, clk: newClock()}
 	e.audit = audit.New(db, e.clk.Now)
-	e.org = org.New(db, e.audit, e.clk.Now)
+	e.org = org.New(org.Deps{DB: db, Audit: e.audit, Now: e.clk.Now})
 	var err error
-	e.auth, err = auth.New(db, e.audit, e.clk.Now, testPolicy(), slog.New(slog.DiscardHandler))
+	e.auth, err = auth.New(auth.Deps{DB: db, Audit: e.audit, Now: e.clk.Now, Policy: testPolicy()})
 	if err != nil {
 		t.Fatal(err)
 	}

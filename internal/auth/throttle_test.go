@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +60,7 @@ func throttleEnv(t *testing.T, db *store.DB, n int, wait time.Duration) *env {
 	pol := testPolicy()
 	pol.Throttle.HashConcurrency, pol.Throttle.HashWait = n, wait
 	var err error
-	if e.auth, err = auth.New(db, e.audit, e.clk.Now, pol, slog.New(slog.DiscardHandler)); err != nil {
+	if e.auth, err = auth.New(auth.Deps{DB: db, Audit: e.audit, Now: e.clk.Now, Policy: pol}); err != nil {
 		t.Fatal(err)
 	}
 	return e

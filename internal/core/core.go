@@ -83,12 +83,12 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	}
 	s := &Services{Audit: audit.NewKeyed(db, o.Now, o.ChainKey)}
 	var err error
-	if s.Auth, err = auth.New(db, s.Audit, o.Now, o.Auth, o.Log); err != nil {
+	if s.Auth, err = auth.New(auth.Deps{DB: db, Audit: s.Audit, Now: o.Now, Policy: o.Auth, Log: o.Log}); err != nil {
 		return nil, err
 	}
 	// A new institution gets the statutory calendar and the default plan
 	// rules in the same transaction that creates it.
-	s.Org = org.New(db, s.Audit, o.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
+	s.Org = org.New(org.Deps{DB: db, Audit: s.Audit, Now: o.Now, OnCreate: []org.Hook{func(ctx context.Context, tx *sql.Tx, id int64) error {
 		if err := s.Calendar.SeedInstitution(ctx, tx, id); err != nil {
 			return err
 		}
@@ -99,9 +99,9 @@ func Build(db *store.DB, o Options) (*Services, error) {
 			return err
 		}
 		return s.Survey.SeedInstitution(ctx, tx, id)
-	})
-	s.Calendar = caldb.New(db, s.Audit, s.Org, o.Now)
-	s.Patients = patient.New(db, s.Audit, o.Keys, o.Index, o.Now)
+	}}})
+	s.Calendar = caldb.New(caldb.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now})
+	s.Patients = patient.New(patient.Deps{DB: db, Audit: s.Audit, Keys: o.Keys, Index: o.Index, Now: o.Now})
 	s.Followup = followup.New(followup.Deps{DB: db, Audit: s.Audit, Patients: s.Patients, Now: o.Now, Log: o.Log, Policy: o.Followup, Dialer: o.Dialer})
 	// An outside agency sees a patient while it has an open task for her.
 	s.Patients.SetCallScope(s.Followup.RoutedPatient)

@@ -87,6 +87,9 @@ type Deps struct {
 // on public SMS (verify.go).
 func New(d Deps) (*Service, error) {
 	db, au, keys, index, now, log, pol := d.DB, d.Audit, d.Keys, d.Index, d.Now, d.Log, d.Policy
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	def := DefaultPolicy()
 	if pol.Caps.PerNumberHour <= 0 {
 		pol.Caps.PerNumberHour = def.Caps.PerNumberHour

@@ -94,8 +94,18 @@ type Service struct {
 // Call it while wiring, before serving.
 func (s *Service) OnHoursChanged(h Hook) { s.hours = append(s.hours, h) }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB       *store.DB        // the database
+	Audit    *audit.Service   // the audit log, written in the callers' transactions
+	Now      func() time.Time // the clock (time.Now in production)
+	OnCreate []Hook           // run in the transaction that creates an institution
+}
+
 // New returns the org service; hooks run when an institution is created.
-func New(db *store.DB, au *audit.Service, now func() time.Time, onCreate ...Hook) *Service {
+func New(d Deps) *Service {
+	db, au, now, onCreate := d.DB, d.Audit, d.Now, d.OnCreate
 	return &Service{db: db, audit: au, now: now, created: onCreate}
 }
 

@@ -32,7 +32,7 @@ type env struct {
 func setup(t *testing.T, db *store.DB, hooks ...org.Hook) *env {
 	e := &env{db: db, clk: newClock()}
 	e.audit = audit.New(db, e.clk.Now)
-	e.org = org.New(db, e.audit, e.clk.Now, hooks...)
+	e.org = org.New(org.Deps{DB: db, Audit: e.audit, Now: e.clk.Now, OnCreate: hooks})
 	return e
 }
 

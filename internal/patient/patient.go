@@ -60,8 +60,19 @@ func (s *Service) SetCallScope(f func(ctx context.Context, q store.Querier, p *a
 	s.callScope = f
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB    *store.DB        // the database
+	Audit *audit.Service   // the audit log, written in the callers' transactions
+	Keys  *pii.Keyring     // patient-data keys
+	Index *pii.Indexer     // the blind-index key
+	Now   func() time.Time // the clock (time.Now in production)
+}
+
 // New returns the patient service.
-func New(db *store.DB, au *audit.Service, keys *pii.Keyring, index *pii.Indexer, now func() time.Time) *Service {
+func New(d Deps) *Service {
+	db, au, keys, index, now := d.DB, d.Audit, d.Keys, d.Index, d.Now
 	return &Service{db: db, audit: au, keys: keys, index: index, now: now, reveals: DefaultRevealLimits()}
 }
 

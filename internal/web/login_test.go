@@ -30,10 +30,10 @@ func newLoginEnv(t *testing.T) *loginEnv {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
 	au := audit.New(db, pageNow)
-	og := org.New(db, au, pageNow)
+	og := org.New(org.Deps{DB: db, Audit: au, Now: pageNow})
 	pol := auth.DefaultPolicy()
 	pol.Hash = auth.HashParams{Memory: 1024, Time: 1, Threads: 1}
-	as, err := auth.New(db, au, pageNow, pol, slog.New(slog.DiscardHandler))
+	as, err := auth.New(auth.Deps{DB: db, Audit: au, Now: pageNow, Policy: pol})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,8 +75,18 @@ func (s *Service) policyIn(ctx context.Context, q store.Querier, inst int64) (ca
 	return calendar.Policy{Cal: calendar.New(ys...), Hours: h, Loc: i.Location()}, nil
 }
 
+// Deps are what New needs; every room's service is built from one such
+// struct, so adding a dependency never reorders a parameter list.
+type Deps struct {
+	DB    *store.DB        // the database
+	Audit *audit.Service   // the audit log, written in the callers' transactions
+	Org   *org.Service     // institutions and departments
+	Now   func() time.Time // the clock (time.Now in production)
+}
+
 // New returns the calendar service.
-func New(db *store.DB, au *audit.Service, o *org.Service, now func() time.Time) *Service {
+func New(d Deps) *Service {
+	db, au, o, now := d.DB, d.Audit, d.Org, d.Now
 	return &Service{db: db, audit: au, org: o, now: now}
 }
 

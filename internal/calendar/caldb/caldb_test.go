@@ -36,10 +36,10 @@ func setup(t *testing.T, db *store.DB) *env {
 	e := &env{db: db, clk: clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), sys: access.System()}
 	e.audit = audit.New(db, e.clk.Now)
 	var cal *caldb.Service
-	e.org = org.New(db, e.audit, e.clk.Now, func(ctx context.Context, tx *sql.Tx, id int64) error {
+	e.org = org.New(org.Deps{DB: db, Audit: e.audit, Now: e.clk.Now, OnCreate: []org.Hook{func(ctx context.Context, tx *sql.Tx, id int64) error {
 		return cal.SeedInstitution(ctx, tx, id)
-	})
-	cal = caldb.New(db, e.audit, e.org, e.clk.Now)
+	}}})
+	cal = caldb.New(caldb.Deps{DB: db, Audit: e.audit, Org: e.org, Now: e.clk.Now})
 	e.cal = cal
 	return e
 }
