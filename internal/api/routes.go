@@ -48,8 +48,6 @@ var (
 		Schema: obj{"type": "string", "enum": channelEnum()}}
 	queryRole = param{Name: "role", In: "query", Description: "only steps for this role",
 		Schema: obj{"type": "string", "enum": []string{"nurse", "doctor", "agent", "third_party"}}}
-	queryTaskID = param{Name: "task_id", In: "query", Required: true, Description: "the task whose records to list",
-		Schema: obj{"type": "integer", "format": "int64", "minimum": 1}}
 )
 
 // bodyErrors are the problem statuses of the task and cancel routes that read a body.

@@ -907,13 +907,12 @@ func fhirPatientInto(m *Message, p *fhirPatient) *Reject {
 	}
 	var idBirth calendar.Date
 	var idSex Sex
-	for _, v := range nidStrict {
-		id, bd, sex, err := gb11643Parse(v)
+	if len(nidStrict) > 0 { // the first typed resident ID must be valid
+		id, bd, sex, err := gb11643Parse(nidStrict[0])
 		if err != nil {
 			return fhirRej("Patient.identifier", err.Error())
 		}
 		pt.NationalID, idBirth, idSex = id, bd, sex
-		break
 	}
 	if pt.NationalID == "" {
 		// A Chinese OID system without a type: use it only if it is an ID.

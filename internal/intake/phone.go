@@ -102,7 +102,7 @@ func NormalizePhone(s string) (string, error) {
 			landline := len(head) >= 10 && len(head) <= 12 && head[0] == '0' || len(head) >= 7 && len(head) <= 8 && head[0] != '0'
 			if tail := m[i+1:]; len(tail) <= 5 && landline {
 				ext.WriteString(tail)
-				m, only = m[:i], head
+				only = head
 			}
 		}
 	}

@@ -462,6 +462,3 @@ func (s *Service) ResetTemplate(ctx context.Context, p *access.Principal, inst i
 		return s.audit.Append(ctx, tx, audit.Event(p, "notify.template.reset", "template", key+"/"+channel, inst))
 	})
 }
-
-// validStatus reports whether st is a status name.
-func validStatus(st string) bool { return slices.Contains(Statuses(), st) }
