@@ -16,6 +16,7 @@ import (
 	"suifang/internal/importer"
 	"suifang/internal/intake"
 	"suifang/internal/kpi"
+	"suifang/internal/org"
 	"suifang/internal/patient"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
@@ -406,4 +407,40 @@ func TestStoredValues(t *testing.T) {
 			t.Errorf("kpi reads %s as %q, its room stores %q", k, kpi.Stored[k], v)
 		}
 	}
+}
+
+// TestGroup: a group's report has one row per member hospital (its total)
+// and sums them; a department head of one member sees no group report.
+func TestGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := build(t, db)
+		sys := access.System()
+		g := testkit.Must(t)(w.e.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "G1", Name: "杭州医疗集团", Kind: org.KindGroup, Active: true}))
+		if err := w.e.Org.UpdateInstitution(ctx, sys, w.inst, org.InstitutionInput{Code: "H1", Name: "杭州市第一人民医院",
+			Kind: org.KindHospital, ParentID: g, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		h2 := testkit.Must(t)(w.e.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H2", Name: "杭州市第二人民医院",
+			Kind: org.KindHospital, ParentID: g, Active: true}))
+		rep, err := w.e.KPI.ReportByCode(ctx, sys, "G1", kpi.Month{Year: 2026, Month: time.September})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Group || len(rep.Departments) != 2 || rep.Departments[0].Code != "H1" || rep.Departments[1].Code != "H2" {
+			t.Fatalf("group rows %+v", rep.Departments)
+		}
+		// H1's row is H1's total of TestMonthDefinitions; H2 has nothing;
+		// the group total is their sum, 5/7 covered.
+		h1 := want{9, 1, 1, 7, 5, 1, 1, 3, 12, 5, 8, 1, 8, 0, 2, 2, 0, 0, 2, 2, 0}
+		check(t, "H1", rep.Departments[0], h1)
+		check(t, "H2", rep.Departments[1], want{})
+		check(t, "G1", rep.Total, h1)
+		rate(t, "G1 coverage", rep.Total.Coverage, 5.0/7, true)
+		rate(t, "H2 coverage", rep.Departments[1].Coverage, 0, false)
+		head := &access.Principal{UserID: 930, Roles: []access.Role{access.DeptHead},
+			Grants: []access.Grant{{InstitutionID: w.inst, DepartmentID: 1}, {InstitutionID: h2, DepartmentID: 1}}}
+		if _, err := w.e.KPI.ReportByCode(ctx, head, "G1", kpi.Month{Year: 2026, Month: time.September}); !isKind(err, errs.Forbidden) {
+			t.Errorf("a department head read the group: %v", err)
+		}
+	})
 }

@@ -22,11 +22,12 @@ func (sc *scope) keeps(dept, ward int64) bool {
 // ward head sees their ward's row, not a partial department.
 func (sc *scope) showsDept(dept int64) bool { return sc == nil || slices.Contains(sc.depts, dept) }
 
-// scopeOf: leadership, quality and administrators see the institution; a
+// scopeOf: leadership, quality, administrators and an institution's API
+// tokens (data warehouses pull the figures) see the institution; a
 // department head their departments and wards (as complaint reports do);
 // nobody else reads KPIs.
 func scopeOf(p *access.Principal, inst int64) (*scope, error) {
-	if p.HasAny(access.SysAdmin, access.Quality, access.Leadership, access.DeptHead) && p.SeesInstitution(inst) {
+	if p.HasAny(access.SysAdmin, access.Quality, access.Leadership, access.DeptHead, access.Integration) && p.SeesInstitution(inst) {
 		return nil, nil
 	}
 	if p.Has(access.DeptHead) {
