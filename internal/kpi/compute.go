@@ -170,8 +170,12 @@ func loadTasks(ctx context.Context, q store.Querier, args []any, stays map[int64
 // record by any channel. Corrections come later than what they correct,
 // so the minimum is an original.
 func loadFirstRecords(ctx context.Context, q store.Querier, args []any, stays map[int64]*stay) error {
-	rows, err := q.QueryContext(ctx, `SELECT r.encounter_id, MIN(r.at) FROM followup_records r
-		JOIN encounters e ON e.id = r.encounter_id WHERE `+cohortWhere+` GROUP BY r.encounter_id`, args...)
+	// Through the stay's tasks: records are indexed by task, not by stay,
+	// and reading them per cohort stay keeps the month's cost to its own
+	// rows (a join on records.encounter_id scanned all records per stay).
+	rows, err := q.QueryContext(ctx, `SELECT t.encounter_id, MIN(r.at) FROM encounters e
+		JOIN followup_tasks t ON t.encounter_id = e.id JOIN followup_records r ON r.task_id = t.id
+		WHERE `+cohortWhere+` GROUP BY t.encounter_id`, args...)
 	if err != nil {
 		return fmt.Errorf("kpi: records: %w", err)
 	}
