@@ -23,8 +23,8 @@ import (
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
-	"suifang/internal/kpi"
 	"suifang/internal/intake"
+	"suifang/internal/kpi"
 	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
@@ -68,7 +68,7 @@ type Services struct {
 	Complaints *complaint.Service
 	Survey     *survey.Service
 	Abnormal   *abnormal.Service
-	KPI        *kpi.Service // follow-up KPIs and targets, defined once
+	KPI        *kpi.Service      // follow-up KPIs and targets, defined once
 	Senders    *mllpauth.Service // who may send HL7 over MLLP, for which institution
 }
 
