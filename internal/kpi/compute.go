@@ -63,6 +63,10 @@ func (s *Service) compute(ctx context.Context, inst int64, m Month, sc *scope) (
 	if err != nil {
 		return nil, fmt.Errorf("kpi: calendar: %w", err)
 	}
+	loc := pol.Loc
+	if loc == nil {
+		return nil, fmt.Errorf("kpi: institution %d has no time zone", inst)
+	}
 	t, err := s.targets(ctx, s.db.R(), inst)
 	if err != nil {
 		return nil, err
@@ -78,10 +82,6 @@ func (s *Service) compute(ctx context.Context, inst int64, m Month, sc *scope) (
 	}
 	if err := loadFirstRecords(ctx, q, args, stays); err != nil {
 		return nil, err
-	}
-	loc := pol.Loc
-	if loc == nil {
-		return nil, fmt.Errorf("kpi: institution %d has no time zone", inst)
 	}
 	agg := newAggregate(sc)
 	for _, st := range stays {

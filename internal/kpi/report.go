@@ -88,12 +88,11 @@ func (s *Service) ReportByCode(ctx context.Context, p *access.Principal, code st
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{InstitutionID: in.ID, Institution: in.Code, Name: in.Name, Group: true, Month: m, Targets: DefaultTargets()}
-	if t, err := s.targets(ctx, s.db.R(), in.ID); err == nil {
-		rep.Targets = t
-	} else {
+	t, err := s.targets(ctx, s.db.R(), in.ID)
+	if err != nil {
 		return nil, err
 	}
+	rep := &Report{InstitutionID: in.ID, Institution: in.Code, Name: in.Name, Group: true, Month: m, Targets: t}
 	for _, mem := range all {
 		if mem.ParentID != in.ID || mem.Kind == org.KindGroup {
 			continue
