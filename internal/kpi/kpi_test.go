@@ -128,6 +128,21 @@ func build(t *testing.T, db *store.DB) *world {
 		}); err != nil {
 		t.Fatal(err)
 	}
+	// An outpatient visit of 心血管内科 sent as an HL7 A03 (PV1-2 = O) is
+	// stored but is no discharge: it stays out of the cohort.
+	if rep, err := e.Importer.ImportStream(ctx, access.System(), importer.Options{Filename: "ADT^A03", Format: "hl7"},
+		func(s intake.Sink) error {
+			return s.Message(intake.Message{Source: "MSG00043", Line: 1, Event: intake.Discharge, Facility: "H1",
+				Patient: intake.Patient{MRN: "M0011", Name: "陈晓燕", Sex: "F", Phones: []string{"13905710011"}},
+				Encounter: intake.Encounter{VisitNumber: "MZ11", DepartmentCode: "0301", DepartmentName: "心血管内科",
+					ClassCode: "O", ClassSystem: "hl7", Class: intake.Outpatient,
+					AdmittedAt: beijing(time.September, 29), DischargedAt: beijing(time.September, 29)}})
+		}); err != nil || rep.Rejected != 0 {
+		t.Fatalf("visit: %v %+v", err, rep)
+	}
+	if got := w.scalar(t, `SELECT COUNT(*) FROM encounters WHERE visit_number = 'MZ11' AND class = 'outpatient' AND status = 'discharged'`); got != 1 {
+		t.Fatalf("the visit was not stored as a discharged outpatient visit (%d)", got)
+	}
 	// ZY09's doctor follow-up moves from 神经内科 to 呼吸内科 (the org
 	// hook that folds a department moves open tasks, not stays).
 	from := w.scalar(t, `SELECT department_id FROM encounters WHERE visit_number = 'ZY09'`)
@@ -230,7 +245,7 @@ func TestMonthDefinitions(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 0301 心血管内科: cohort ZY01 ZY02 ZY03 ZY08 ZY10 = 5 (ZY04 was
-		// cancelled by A13). Due = 5 − ZY03 (死亡) − ZY10 (do-not-contact
+		// cancelled by A13; MZ11 is an outpatient visit). Due = 5 − ZY03 (死亡) − ZY10 (do-not-contact
 		// since August, so no plan) = 3. Covered: ZY01 only. Unreachable:
 		// ZY08 (wrong number on all four tasks). Refused: ZY02. On time:
 		// ZY01 (reached 09-30 ≤ 10-08). Levels (cancelled excluded):
