@@ -29,6 +29,7 @@ import (
 	"suifang/internal/complaint"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/kpi"
 	"suifang/internal/notice"
 	"suifang/internal/patient"
 
@@ -72,6 +73,8 @@ type Deps struct {
 	Complaints *complaint.Service
 	// Abnormal may be nil: the abnormal-report routes then answer 503.
 	Abnormal *abnormal.Service
+	// KPI may be nil: the report routes then answer 503.
+	KPI *kpi.Service
 }
 
 type server struct {

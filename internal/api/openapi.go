@@ -153,6 +153,7 @@ func schemas() obj {
 	maps.Copy(all, patientSchemas())
 	maps.Copy(all, complaintSchemas())
 	maps.Copy(all, abnormalSchemas())
+	maps.Copy(all, reportSchemas())
 	return all
 }
 

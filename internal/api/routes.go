@@ -113,5 +113,5 @@ func routes() []route {
 					"RecordPage of the institution's records, newest first, narrowed by the other parameters.",
 				Params: []param{queryTaskOpt, queryDept, queryRecFrom, queryRecTo, querySatisfaction, queryLevel, queryNumber, queryLimit, queryCursor},
 				Schema: "RecordListing", Errors: []int{400, 404, 503}}},
-	}, slices.Concat(patientRoutes(), complaintRoutes(), abnormalRoutes())...)
+	}, slices.Concat(patientRoutes(), complaintRoutes(), abnormalRoutes(), reportRoutes())...)
 }

@@ -184,7 +184,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.api = api.New(api.Deps{Auth: a.Auth, Org: a.Org, Audit: a.Audit, Calendar: a.Calendar, Log: log, Version: cfg.Version,
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, CalDB: a.Calendar, Now: cfg.Now, Notices: a.Notices,
-		Complaints: a.Complaints, Abnormal: a.Abnormal})
+		Complaints: a.Complaints, Abnormal: a.Abnormal, KPI: sv.KPI})
 	a.metrics = newMetrics(cfg.Version, db)
 	a.metrics.watchLoginGate(a.Auth.Gate())
 	return a, nil
