@@ -140,7 +140,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Complaints.SetRevealCap(s.Patients.CountReveal)                                // a contact reveal counts like a patient's
 	s.Importer = importer.New(importer.Deps{DB: db, Audit: s.Audit, Org: s.Org, Calendar: s.Calendar, Patients: s.Patients,
 		Keys: o.Keys, Followup: s.Followup, Now: o.Now, Log: o.Log})
-	s.KPI = kpi.New(kpi.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Orgs: s.Org, Now: o.Now, Log: o.Log})
+	s.KPI = kpi.New(kpi.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Orgs: s.Org, Phones: s.Patients, Now: o.Now, Log: o.Log})
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {
 		s.Importer.SetClasses(o.Classes)

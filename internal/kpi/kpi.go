@@ -28,18 +28,20 @@ type Deps struct {
 	Audit     *audit.Service
 	Calendars Calendars
 	Orgs      Institutions
+	Phones    Phones           // masks the ledger's phone numbers
 	Now       func() time.Time // the clock (time.Now in production)
 	Log       *slog.Logger     // nil discards
 }
 
 // Service computes KPIs and keeps each institution's targets.
 type Service struct {
-	db    *store.DB
-	audit *audit.Service
-	cals  Calendars
-	insts Institutions
-	now   func() time.Time
-	log   *slog.Logger
+	db     *store.DB
+	audit  *audit.Service
+	cals   Calendars
+	insts  Institutions
+	phones Phones
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // New builds the service.
@@ -50,7 +52,7 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{db: d.DB, audit: d.Audit, cals: d.Calendars, insts: d.Orgs, now: d.Now, log: d.Log}
+	return &Service{db: d.DB, audit: d.Audit, cals: d.Calendars, insts: d.Orgs, phones: d.Phones, now: d.Now, log: d.Log}
 }
 
 // Row is one department's, ward's or institution's figures for a month.

@@ -944,3 +944,22 @@ func (s *Service) MoveDepartment(ctx context.Context, tx *sql.Tx, inst, from, to
 	}
 	return nil
 }
+
+// MaskedPhones opens a patient's sealed phones column (as stored, with the
+// row's institution and MRN) and returns the numbers masked, for bulk
+// listings that read the patients table themselves: the plain numbers
+// never leave this room.
+func (s *Service) MaskedPhones(inst int64, mrn, sealedPhones string) ([]string, error) {
+	ph, err := s.keys.OpenRow(sealedPhones, adPhones, RowKey(inst, mrn))
+	if err != nil {
+		return nil, fmt.Errorf("patient: phones: %w", err)
+	}
+	if ph == "" {
+		return nil, nil
+	}
+	out := strings.Split(ph, "\n")
+	for i, p := range out {
+		out[i] = pii.MaskPhone(p)
+	}
+	return out, nil
+}
