@@ -324,8 +324,8 @@ func (r *LedgerRow) Cells(l LedgerLabels, loc *time.Location) []string {
 
 // ExportLedger is the ledger as a workbook written to w, and an audit
 // entry (kpi.ledger_export) saying who exported which month and how many
-// rows.
-func (s *Service) ExportLedger(ctx context.Context, p *access.Principal, inst, dept int64, m Month, l LedgerLabels, w io.Writer) (*Ledger, error) {
+// rows. labels words the ledger (its title names the department).
+func (s *Service) ExportLedger(ctx context.Context, p *access.Principal, inst, dept int64, m Month, labels func(*Ledger) LedgerLabels, w io.Writer) (*Ledger, error) {
 	led, err := s.Ledger(ctx, p, inst, dept, m)
 	if err != nil {
 		return nil, err
@@ -335,7 +335,7 @@ func (s *Service) ExportLedger(ctx context.Context, p *access.Principal, inst, d
 	if err := s.audit.Record(ctx, e); err != nil {
 		return nil, fmt.Errorf("kpi: ledger audit: %w", err)
 	}
-	if err := led.WriteXLSX(l, w); err != nil {
+	if err := led.WriteXLSX(labels(led), w); err != nil {
 		return nil, err
 	}
 	return led, nil

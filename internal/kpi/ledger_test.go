@@ -66,7 +66,7 @@ func TestLedger(t *testing.T) {
 		}
 		l := zhLabels("杭州市第一人民医院 心血管内科 2026年09月 出院患者随访登记本")
 		var buf bytes.Buffer
-		led, err := w.e.KPI.ExportLedger(ctx, head, w.inst, cardio, sep, l, &buf)
+		led, err := w.e.KPI.ExportLedger(ctx, head, w.inst, cardio, sep, func(*kpi.Ledger) kpi.LedgerLabels { return l }, &buf)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -197,6 +197,12 @@ func (s *Server) routes() {
 		m.HandleFunc("POST /admin/complaint-categories/{code}/delete", s.private(s.complaintCategoryDelete))
 	}
 
+	// The monthly follow-up ledger (台账) of a department, printable and as Excel.
+	if s.KPI != nil {
+		m.HandleFunc("GET /kpi/ledger", s.private(s.kpiLedger))
+		m.HandleFunc("GET /kpi/ledger.xlsx", s.private(s.kpiLedgerXLSX))
+	}
+
 	// Abnormal reports (异常上报).
 	m.HandleFunc("GET /abnormal", s.private(s.abnormalList))
 	m.HandleFunc("GET /abnormal/new", s.private(s.abnormalNew))
