@@ -7,3 +7,6 @@ var Stored = map[string]string{
 	"unreachable": taskUnreach, "cancelled": taskCancelled, "refused": reasonRefused,
 	"satisfied": satSatisfied, "basically": satBasically, "dissatisfied": satDissatisf,
 }
+
+// DiagnosisText is the ledger's diagnosis column, for its fuzz test.
+var DiagnosisText = diagnosisText

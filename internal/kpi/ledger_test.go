@@ -2,6 +2,7 @@ package kpi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,9 +94,13 @@ func TestLedger(t *testing.T) {
 		if !strings.Contains(detail, "month=2026-09") || !strings.Contains(detail, "rows=5") || actor != "xinnei_zr" {
 			t.Errorf("audit entry %q by %q", detail, actor)
 		}
-		if soffice, err := exec.LookPath("soffice"); err == nil {
+		t.Run("libreoffice", func(t *testing.T) {
+			soffice, err := exec.LookPath("soffice")
+			if err != nil {
+				t.Skip("LibreOffice (soffice) is not installed")
+			}
 			checkSoffice(t, soffice, buf.Bytes())
-		}
+		})
 	})
 }
 
@@ -184,4 +189,25 @@ func checkSoffice(t *testing.T, soffice string, data []byte) {
 			t.Errorf("LibreOffice does not show the row %q:\n%s", r[:3], text)
 		}
 	}
+}
+
+// FuzzDiagnosisText: whatever the stored diagnoses column holds, the
+// ledger prints text and never fails; named diagnoses all appear.
+func FuzzDiagnosisText(f *testing.F) {
+	f.Add(`[{"Code":"I21.0","Name":"急性前壁心肌梗死"},{"Code":"I10","Name":"高血压"}]`, "I21.0")
+	f.Add(`[]`, "E11.9")
+	f.Add(`[{"Code":"","Name":"肺炎"}]`, "")
+	f.Add(`not json`, "J18.9")
+	f.Fuzz(func(t *testing.T, stored, icd string) {
+		got := kpi.DiagnosisText(stored, icd)
+		var ds []struct{ Code, Name string }
+		if json.Unmarshal([]byte(stored), &ds) != nil {
+			return
+		}
+		for _, d := range ds {
+			if d.Name != "" && !strings.Contains(got, d.Name) {
+				t.Fatalf("%q printed as %q, without %q", stored, got, d.Name)
+			}
+		}
+	})
 }
