@@ -65,6 +65,15 @@ func TestLedger(t *testing.T) {
 		if _, err := w.e.KPI.Ledger(ctx, other, w.inst, cardio, sep); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("a head of 呼吸内科 read 心血管内科's ledger: %v", err)
 		}
+		// The ward's ledger is the same five stays (all of 心内一病区 are
+		// 心血管内科's); a department of no institution is not found.
+		ward := w.scalar(t, `SELECT ward_id FROM encounters WHERE visit_number = 'ZY01'`)
+		if wl, err := w.e.KPI.Ledger(ctx, access.System(), w.inst, ward, sep); err != nil || len(wl.Rows) != 5 || wl.Department != "心内一病区" {
+			t.Errorf("ward ledger: %v %+v", err, wl)
+		}
+		if _, err := w.e.KPI.Ledger(ctx, access.System(), w.inst, 999999, sep); !errs.Is(err, errs.NotFound) {
+			t.Errorf("unknown department: %v", err)
+		}
 		l := zhLabels("杭州市第一人民医院 心血管内科 2026年09月 出院患者随访登记本")
 		var buf bytes.Buffer
 		led, err := w.e.KPI.ExportLedger(ctx, head, w.inst, cardio, sep, func(*kpi.Ledger) kpi.LedgerLabels { return l }, &buf)
