@@ -110,3 +110,14 @@ func (s *Service) SetTargets(ctx context.Context, p *access.Principal, inst int6
 		return s.audit.Append(ctx, tx, e)
 	})
 }
+
+// TargetsOf returns inst's targets without a principal: for rooms that
+// flag their own figures (complaint reports, survey results) after
+// checking their reader's scope themselves.
+func (s *Service) TargetsOf(ctx context.Context, inst int64) (Targets, error) {
+	return s.targets(ctx, s.db.R(), inst)
+}
+
+// Below reports whether a whole percent (-1: no data) falls short of a
+// target in basis points. No data is never below target.
+func Below(pct, target int) bool { return pct >= 0 && pct*100 < target }
