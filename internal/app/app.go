@@ -177,6 +177,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Complaints: a.Complaints,
 		Abnormal:   a.Abnormal,
 		Senders:    a.Senders,
+		KPI:        sv.KPI,
 		Now:        cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		db.Close()

@@ -29,6 +29,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/kpi"
 	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
@@ -59,6 +60,7 @@ type Deps struct {
 	Now        func() time.Time
 	Version    string
 	Survey     *survey.Service
+	KPI        *kpi.Service // nil: no KPI pages
 	// SecureCookies marks cookies Secure; on by default behind HTTPS.
 	SecureCookies bool
 	// PDFFont is embedded in PDF documents; nil: non-embedded STSong-Light.
