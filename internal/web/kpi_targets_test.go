@@ -11,6 +11,7 @@ import (
 
 	"suifang/internal/access"
 	"suifang/internal/auth"
+	"suifang/internal/complaint"
 	"suifang/internal/kpi"
 	"suifang/internal/store"
 	"suifang/internal/store/storetest"
@@ -114,4 +115,36 @@ func FuzzParsePercent(f *testing.F) {
 			t.Fatalf("%q → %d → %q → %d", s, bp, formatBP(bp), again)
 		}
 	})
+}
+
+// The complaint report page only renders the room's flag: two complaints
+// received and none archived is a 0% closure, red at the default 98%,
+// plain once quality sets a 0% target on the targets page.
+func TestComplaintReportRedFollowsTargets(t *testing.T) {
+	e := newComplaintEnv(t)
+	ctx := context.Background()
+	q, err := e.sv.Auth.PrincipalFor(ctx, e.user("quality").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"收费窗口等候太久", "检查预约等候太久"} {
+		if _, err := e.sv.Complaints.Register(ctx, q, complaint.Input{InstitutionID: e.h1, Channel: "phone", ComplainantName: "李四",
+			Content: content, Category: "fees", DepartmentID: e.deptA}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const red = `<div class="bad"><div class="muted">本期办结率</div><div class="big">0%</div>`
+	c := e.login("quality", adminPW)
+	if r := c.get("/complaints/reports"); r.status != http.StatusOK || !strings.Contains(r.body, red) {
+		t.Fatalf("0%% closure not red at the default target: %d %s", r.status, excerpt(r.body))
+	}
+	tg := kpi.DefaultTargets()
+	tg.ComplaintClosed = 0
+	if err := e.sv.KPI.SetTargets(ctx, q, e.h1, tg); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.get("/complaints/reports"); r.status != http.StatusOK || strings.Contains(r.body, red) ||
+		!strings.Contains(r.body, `<div ><div class="muted">本期办结率</div><div class="big">0%</div>`) {
+		t.Fatalf("0%% closure red under a 0%% target: %s", excerpt(r.body))
+	}
 }
