@@ -216,6 +216,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	intake  IntakeOptions
+	targets TargetReader
 	// revealCap counts a contact reveal under the patient room's cap per
 	// user (core wires patient.CountReveal); nil: no cap.
 	revealCap func(ctx context.Context, tx *sql.Tx, p *access.Principal, inst int64) (refusal, err error)
@@ -239,6 +240,7 @@ type Deps struct {
 	Outbox     Outbox           // where messages are queued
 	Now        func() time.Time // the clock (time.Now in production)
 	Log        *slog.Logger     // nil: discard
+	Targets    TargetReader     // the institution's KPI targets; nil: the defaults
 }
 
 // New returns the complaint service. outbox and notices may be nil:
@@ -249,5 +251,5 @@ func New(d Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, audit: au, cals: cals, keys: keys, encs: encs, notices: notices, outbox: outbox, now: now, log: log,
-		intake: IntakeOptions{}.withDefaults()}
+		intake: IntakeOptions{}.withDefaults(), targets: d.Targets}
 }

@@ -11,6 +11,7 @@ import (
 	"suifang/internal/access"
 	"suifang/internal/calendar"
 	"suifang/internal/errs"
+	"suifang/internal/kpi"
 	"suifang/internal/store"
 )
 
@@ -144,6 +145,8 @@ type Report struct {
 	Months    []MonthFigures // the previous quarter's months, then this one's
 	TopCauses []Cause        // category × department, most first
 	TopTerms  []Term         // words and bigrams of the complaints' text
+	// Targets are the institution's KPI targets when the report was made.
+	Targets kpi.Targets
 }
 
 // topCauses and topTerms bound the quarterly lists.
@@ -215,8 +218,12 @@ func (s *Service) Report(ctx context.Context, p *access.Principal, inst int64, p
 	if err != nil {
 		return nil, err
 	}
+	tg, err := s.targetsOf(ctx, inst)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	r := &Report{InstitutionID: inst, Period: per, Departments: depts, At: now, Loc: loc, Figures: newFigures()}
+	r := &Report{InstitutionID: inst, Period: per, Departments: depts, At: now, Loc: loc, Figures: newFigures(), Targets: tg}
 	prev := newFigures()
 	var months []MonthFigures
 	if per.Kind == Quarter {

@@ -126,8 +126,10 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// A 不满意 or a flagged opinion becomes a notice in the record's
 	// transaction.
 	s.Followup.SetCaseHook(NoticeCaseHook(s.Notices))
+	// Complaint reports and survey results flag figures below the KPI targets.
+	s.KPI = kpi.New(kpi.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Orgs: s.Org, Phones: s.Patients, Now: o.Now, Log: o.Log})
 	s.Complaints = complaint.New(complaint.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Keys: o.Keys, Encounters: s.Patients,
-		Notices: s.Notices, Outbox: o.Outbox, Now: o.Now, Log: o.Log})
+		Notices: s.Notices, Outbox: o.Outbox, Now: o.Now, Log: o.Log, Targets: s.KPI})
 	// Abnormal reports read their source (a record, a complaint) through the
 	// source room's scope check and alert leadership through the outbox.
 	s.Abnormal = abnormal.New(abnormal.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Encounters: s.Patients,
@@ -140,7 +142,6 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	s.Complaints.SetRevealCap(s.Patients.CountReveal)                                // a contact reveal counts like a patient's
 	s.Importer = importer.New(importer.Deps{DB: db, Audit: s.Audit, Org: s.Org, Calendar: s.Calendar, Patients: s.Patients,
 		Keys: o.Keys, Followup: s.Followup, Now: o.Now, Log: o.Log})
-	s.KPI = kpi.New(kpi.Deps{DB: db, Audit: s.Audit, Calendars: s.Calendar, Orgs: s.Org, Phones: s.Patients, Now: o.Now, Log: o.Log})
 	s.Senders = mllpauth.New(mllpauth.Deps{DB: db, Audit: s.Audit, Org: s.Org, Now: o.Now, Log: o.Log})
 	if o.Classes.HL7 != nil || o.Classes.FHIR != nil {
 		s.Importer.SetClasses(o.Classes)
@@ -149,7 +150,7 @@ func Build(db *store.DB, o Options) (*Services, error) {
 	// a closed notice may send a recovery survey, whose answer comes back
 	// to the notice. All in the callers' transactions.
 	s.Survey = survey.New(survey.Deps{DB: db, Audit: s.Audit, Patients: s.Patients, Followup: s.Followup, Signer: o.Index,
-		Now: o.Now, Log: o.Log, Config: o.Survey})
+		Now: o.Now, Log: o.Log, Config: o.Survey, Targets: s.KPI})
 	s.Survey.SetHooks(survey.Hooks{Outbox: s.Notify,
 		OnNegative: func(ctx context.Context, tx *sql.Tx, n survey.Negative) error {
 			_, err := s.Notices.Raise(ctx, tx, noticeOfAnswer(n))

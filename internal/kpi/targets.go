@@ -79,10 +79,15 @@ func (s *Service) Targets(ctx context.Context, p *access.Principal, inst int64) 
 	return s.targets(ctx, s.db.R(), inst)
 }
 
+// MaySetTargets: system administrators and quality (医务/质控) of inst.
+func MaySetTargets(p *access.Principal, inst int64) bool {
+	return (p.IsAdmin() || p.Has(access.Quality)) && p.SeesInstitution(inst)
+}
+
 // SetTargets changes inst's targets: system administrators and quality
 // (医务/质控) of the institution only; audited with old and new values.
 func (s *Service) SetTargets(ctx context.Context, p *access.Principal, inst int64, t Targets) error {
-	if !(p.IsAdmin() || p.Has(access.Quality)) || !p.SeesInstitution(inst) {
+	if !MaySetTargets(p, inst) {
 		return errs.New(errs.Forbidden, "kpi_targets_forbidden", "targets are set by administrators and quality")
 	}
 	if err := t.validate(); err != nil {
@@ -110,3 +115,14 @@ func (s *Service) SetTargets(ctx context.Context, p *access.Principal, inst int6
 		return s.audit.Append(ctx, tx, e)
 	})
 }
+
+// TargetsOf returns inst's targets without a principal: for rooms that
+// flag their own figures (complaint reports, survey results) after
+// checking their reader's scope themselves.
+func (s *Service) TargetsOf(ctx context.Context, inst int64) (Targets, error) {
+	return s.targets(ctx, s.db.R(), inst)
+}
+
+// Below reports whether a whole percent (-1: no data) falls short of a
+// target in basis points. No data is never below target.
+func Below(pct, target int) bool { return pct >= 0 && pct*100 < target }

@@ -12,6 +12,7 @@ import (
 
 	"suifang/internal/access"
 	"suifang/internal/errs"
+	"suifang/internal/kpi"
 	"suifang/internal/store"
 )
 
@@ -84,6 +85,7 @@ type Results struct {
 	Texts                             []TextAnswer
 	Months                            []string // months with invitations, newest first (for the filter)
 	Doctors                           []string
+	Targets                           kpi.Targets // the institution's, when computed
 }
 
 // ResponseRate is answered / invited in percent (-1 when none).
@@ -150,6 +152,9 @@ func (s *Service) Results(ctx context.Context, p *access.Principal, f ResultFilt
 	}
 	f.Doctor = strings.TrimSpace(f.Doctor)
 	res := &Results{Filter: f, Questionnaire: q}
+	if res.Targets, err = s.targetsOf(ctx, f.InstitutionID); err != nil {
+		return nil, err
+	}
 	items, order, err := s.itemsOf(ctx, q.ID)
 	if err != nil {
 		return nil, err

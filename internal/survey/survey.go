@@ -73,6 +73,7 @@ type Service struct {
 	log      *slog.Logger
 	hooks    atomic.Pointer[Hooks]
 	cfg      Config
+	targets  TargetReader
 }
 
 // Deps are what New needs; every room's service is built from one such
@@ -87,6 +88,7 @@ type Deps struct {
 	Log      *slog.Logger      // nil: discard
 	Config   Config            // the survey settings
 	Hooks    Hooks             // outbox and notice hooks
+	Targets  TargetReader      // the institution's KPI targets; nil: the defaults
 }
 
 // New returns the survey service. signer keys the invitation links (the
@@ -96,7 +98,7 @@ func New(d Deps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, audit: au, patients: pat, followup: fu, signer: signer, now: now, log: log, cfg: cfg}
+	s := &Service{db: db, audit: au, patients: pat, followup: fu, signer: signer, now: now, log: log, cfg: cfg, targets: d.Targets}
 	s.hooks.Store(&hooks)
 	return s
 }

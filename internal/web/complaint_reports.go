@@ -209,21 +209,21 @@ func (s *Server) cpReportPage(r *http.Request, q *req, inst *org.Institution, in
 		{Key: "cpr.received", Value: strconv.Itoa(f.Received)},
 		{Key: "cpr.open", Value: strconv.Itoa(f.Open)},
 		{Key: "cpr.archived", Value: strconv.Itoa(f.Archived)},
-		{Key: "cpr.closure_rate", Value: cpPct(f.ClosureRate()), Bad: f.ClosureRate() >= 0 && f.ClosureRate() < 98},
-		{Key: "cpr.on_time_rate", Value: cpPct(f.OnTimeRate()), Bad: f.OnTimeRate() >= 0 && f.OnTimeRate() < 100},
+		{Key: "cpr.closure_rate", Value: cpPct(f.ClosureRate()), Bad: rep.ClosureBelow()},
+		{Key: "cpr.on_time_rate", Value: cpPct(f.OnTimeRate()), Bad: rep.OnTimeBelow()},
 		{Key: "cpr.escalations", Value: strconv.Itoa(f.Escalations), Bad: f.Escalations > 0},
 		{Key: "cpr.accountability", Value: strconv.Itoa(f.Accountability), Bad: f.Accountability > 0},
-		{Key: "cpr.satisfaction_rate", Value: cpPct(f.SatisfactionRate()), Bad: f.SatisfactionRate() >= 0 && f.SatisfactionRate() < 96},
+		{Key: "cpr.satisfaction_rate", Value: cpPct(f.SatisfactionRate()), Bad: rep.SatisfactionBelow()},
 		{Key: "cpr.avg_feedback_days", Value: avg},
 	}
 	var msBars []bar
 	for _, m := range f.Milestones {
 		label := s.cat.T(lang, "cp.m."+m.Milestone)
 		d.Milestones = append(d.Milestones, cpReportMilestone{MilestoneRate: m, Label: label, Rate: cpPct(m.Rate()),
-			Bad: m.Rate() >= 0 && m.Rate() < 100})
+			Bad: rep.MilestoneBelow(m)})
 		if m.Due() > 0 {
 			msBars = append(msBars, bar{Label: label, Value: m.Rate(), Caption: fmt.Sprintf("%d%% · %d/%d", m.Rate(), m.OnTime, m.Due()),
-				Class: cpRateClass(m.Rate())})
+				Class: cpRateClass(rep.MilestoneBelow(m))})
 		}
 	}
 	if len(msBars) > 0 {
@@ -272,16 +272,13 @@ func cpPercent(a, b int) int {
 	return (a*100 + b/2) / b
 }
 
-func cpRateClass(p int) string {
-	switch {
-	case p < 0:
-		return ""
-	case p >= 100:
-		return "good"
-	case p >= 90:
-		return "mid"
+// cpRateClass colours a bar by the report's flag (the target is the
+// institution's, read by the complaint room).
+func cpRateClass(below bool) string {
+	if below {
+		return "bad"
 	}
-	return "bad"
+	return "good"
 }
 
 // cpReportScope says whose complaints the report counts.

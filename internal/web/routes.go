@@ -203,6 +203,12 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /kpi/ledger.xlsx", s.private(s.kpiLedgerXLSX))
 	}
 
+	// KPI targets: red marks in reports follow them.
+	if s.KPI != nil {
+		m.HandleFunc("GET /admin/kpi-targets", s.private(s.kpiTargetsPage))
+		m.HandleFunc("POST /admin/kpi-targets", s.private(s.kpiTargetsSave))
+	}
+
 	// Abnormal reports (异常上报).
 	m.HandleFunc("GET /abnormal", s.private(s.abnormalList))
 	m.HandleFunc("GET /abnormal/new", s.private(s.abnormalNew))

@@ -55,12 +55,12 @@ type Deps struct {
 	Notices    *notice.Service
 	Complaints *complaint.Service
 	Abnormal   *abnormal.Service
-	KPI        *kpi.Service
 	Senders    *mllpauth.Service // nil: no HL7 senders page
 	Log        *slog.Logger
 	Now        func() time.Time
 	Version    string
 	Survey     *survey.Service
+	KPI        *kpi.Service // nil: no KPI pages
 	// SecureCookies marks cookies Secure; on by default behind HTTPS.
 	SecureCookies bool
 	// PDFFont is embedded in PDF documents; nil: non-embedded STSong-Light.
