@@ -176,6 +176,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Patients: a.Patients, Followup: a.Followup, Importer: a.Importer, Notify: a.Notify, Notices: a.Notices, Survey: a.Survey,
 		Complaints: a.Complaints,
 		Abnormal:   a.Abnormal,
+		KPI:        sv.KPI,
 		Senders:    a.Senders,
 		Now:        cfg.Now, Version: cfg.Version, SecureCookies: cfg.SecureCookies})
 	if err != nil {

@@ -197,6 +197,11 @@ func (s *Server) routes() {
 		m.HandleFunc("POST /admin/complaint-categories/{code}/delete", s.private(s.complaintCategoryDelete))
 	}
 
+	// The follow-up KPI dashboard (随访指标看板).
+	if s.KPI != nil {
+		m.HandleFunc("GET /kpi", s.private(s.kpiDashboard))
+	}
+
 	// Abnormal reports (异常上报).
 	m.HandleFunc("GET /abnormal", s.private(s.abnormalList))
 	m.HandleFunc("GET /abnormal/new", s.private(s.abnormalNew))

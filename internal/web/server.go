@@ -29,6 +29,7 @@ import (
 	"suifang/internal/errs"
 	"suifang/internal/followup"
 	"suifang/internal/importer"
+	"suifang/internal/kpi"
 	"suifang/internal/mllpauth"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
@@ -54,6 +55,7 @@ type Deps struct {
 	Notices    *notice.Service
 	Complaints *complaint.Service
 	Abnormal   *abnormal.Service
+	KPI        *kpi.Service      // follow-up KPIs (the dashboard)
 	Senders    *mllpauth.Service // nil: no HL7 senders page
 	Log        *slog.Logger
 	Now        func() time.Time
