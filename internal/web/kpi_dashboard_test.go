@@ -93,7 +93,7 @@ func TestKPIDashboard(t *testing.T) {
 	}
 	// 心血管内科 is below the coverage target (1 of 3): red, and linked
 	// to its records; 呼吸内科 (2 of 2) ranks first and is not red.
-	want(t, r, http.StatusOK, recs(cardio.ID)+` class="bad">`+kpiFmt(cardio.Coverage, false)+`</a>`,
+	want(t, r, http.StatusOK, recs(cardio.ID)+`><span class="bad">`+kpiFmt(cardio.Coverage, false)+`</span></a>`,
 		recs(respRow.ID)+`>`+kpiFmt(respRow.Coverage, false)+`</a>`, ">"+strconv.Itoa(rep.Total.Discharges)+"</td>",
 		"<td class=\"num\">"+kpiFmt(rep.Total.Coverage, false)+"</td>")
 	if kpiFmt(cardio.Coverage, false) != "33.3%" || !strings.Contains(strings.Join(cardio.Below, ","), kpi.KCoverage) {
