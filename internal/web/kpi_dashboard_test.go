@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,11 +34,15 @@ func TestKPIDashboard(t *testing.T) {
 	// Friday 25 September 2026, 10:00 in Beijing.
 	k := testkit.New(t, storetest.SQLite(t), testkit.Options{Start: time.Date(2026, 9, 25, 2, 0, 0, 0, time.UTC)})
 	e := &pageEnv{t: t, auth: k.Auth, cal: k.Calendar}
-	h1 := k.Institution(t, "H1", "第一医院")
+	sys := access.System()
+	group := testkit.Must(t)(k.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "G1", Name: "示范医疗集团", Kind: org.KindGroup, Active: true}))
+	h1 := testkit.Must(t)(k.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H1", Name: "第一医院", Kind: org.KindHospital, ParentID: group, Active: true}))
+	h2 := testkit.Must(t)(k.Org.CreateInstitution(ctx, sys, org.InstitutionInput{Code: "H2", Name: "第二医院", Kind: org.KindHospital, ParentID: group, Active: true}))
 	k.Department(t, h1, "0301", "心血管内科", org.DeptClinical)
 	resp := k.Department(t, h1, "0302", "呼吸内科", org.DeptClinical)
 	for _, u := range []auth.UserInput{
 		{Username: "leader", DisplayName: "王院长", Roles: []access.Role{access.Leadership}, Grants: []access.Grant{{InstitutionID: h1}}},
+		{Username: "jituan", DisplayName: "集团质控", Roles: []access.Role{access.Quality}, Grants: []access.Grant{{InstitutionID: group}}},
 		{Username: "huxi", DisplayName: "呼吸内科主任", Roles: []access.Role{access.DeptHead}, Grants: []access.Grant{{InstitutionID: h1, DepartmentID: resp}}},
 		{Username: "nurse", DisplayName: "周护士", Roles: []access.Role{access.Nurse}, Grants: []access.Grant{{InstitutionID: h1, DepartmentID: resp}}},
 	} {
@@ -102,6 +107,13 @@ func TestKPIDashboard(t *testing.T) {
 	if i, j := strings.Index(r.body, "<td>呼吸内科</td>"), strings.Index(r.body, "<td>心血管内科</td>"); i < 0 || j < 0 || i > j {
 		t.Errorf("ranking not by coverage: 呼吸内科 at %d, 心血管内科 at %d", i, j)
 	}
+	// English speaks English.
+	u, _ := url.Parse(e.srv.URL)
+	en := e.login("leader", adminPW)
+	en.c.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "en", Path: "/"}})
+	r = en.get("/kpi")
+	want(t, r, http.StatusOK, "Follow-up KPI dashboard", "Departments by coverage", "Same month last year", "Last 12 months")
+	wantNot(t, r, "随访率", "[kpi.")
 	// Month navigation: August has no discharges; a bad month is marked.
 	want(t, leader.get("/kpi?month=2026-08"), http.StatusOK, "2026-08-01 – 2026-08-31", "本月没有出院病人", `href="/kpi?month=2026-07"`)
 	want(t, leader.get("/kpi?month=2026-13"), http.StatusUnprocessableEntity, `aria-invalid="true"`, "月份写法")
@@ -109,6 +121,25 @@ func TestKPIDashboard(t *testing.T) {
 	h := e.login("huxi", adminPW)
 	r = h.get("/kpi?month=2026-09")
 	want(t, r, http.StatusOK, "<td>呼吸内科</td>", `href="/kpi"`)
+	wantNot(t, r, "心血管内科")
+	// The group: one row per member hospital, each linked to its own
+	// dashboard, the total the service's.
+	g := e.login("jituan", adminPW)
+	gp, err := k.Auth.PrincipalFor(ctx, e.user("jituan").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grep, err := k.KPI.ReportByCode(ctx, gp, "G1", kpi.Month{Year: 2026, Month: time.September})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(grep.Departments) != 2 || grep.Total.Discharges != rep.Total.Discharges {
+		t.Fatalf("group report: %d rows, %d discharges", len(grep.Departments), grep.Total.Discharges)
+	}
+	r = g.get("/kpi?inst=" + itoa(group) + "&month=2026-09")
+	want(t, r, http.StatusOK, "成员医院（按随访率）", "<td>第一医院</td>", "<td>第二医院</td>",
+		`href="/kpi?inst=`+itoa(h1)+`&amp;month=2026-09"><span class="bad">`+kpiFmt(grep.Departments[0].Coverage, false)+`</span></a>`,
+		`href="/kpi?inst=`+itoa(h2)+`&amp;month=2026-09">0</a>`, "<td class=\"num\">"+kpiFmt(grep.Total.Coverage, false)+"</td>")
 	wantNot(t, r, "心血管内科")
 	// A nurse neither sees the link nor the page.
 	n := e.login("nurse", adminPW)
