@@ -229,25 +229,19 @@ func (s *Server) kpiDashboard(w http.ResponseWriter, r *http.Request, q *req) er
 		}
 		return int(*v*100 + 0.5)
 	}
+	trend, err := s.KPI.TrendByCode(ctx, q.P, inst.Code, months[0], len(months))
+	if err != nil {
+		return err
+	}
 	for i, mm := range months {
-		var tr *kpi.Report
-		switch mm {
-		case m:
-			tr = rep
-		case prevMonth(m):
-			tr = last
-		default:
-			if tr, err = s.KPI.ReportByCode(ctx, q.P, inst.Code, mm); err != nil {
-				return err
-			}
-		}
+		tr := &trend[i]
 		labels[i] = fmt.Sprintf("%02d", int(mm.Month))
-		cov[i], first[i], sat[i] = pct(tr.Total.Coverage), pct(tr.Total.FirstContactRate), pct(tr.Total.SatisfactionRate)
-		tr2 := kpiTrendRow{Month: mm.String()}
+		cov[i], first[i], sat[i] = pct(tr.Coverage), pct(tr.FirstContactRate), pct(tr.SatisfactionRate)
+		row := kpiTrendRow{Month: mm.String()}
 		for _, k := range kpiMetrics {
-			tr2.Cells = append(tr2.Cells, kpiFmt(k.Get(&tr.Total), k.NPS))
+			row.Cells = append(row.Cells, kpiFmt(k.Get(tr), k.NPS))
 		}
-		d.TrendRows = append(d.TrendRows, tr2)
+		d.TrendRows = append(d.TrendRows, row)
 	}
 	d.Trend = cpLineChart(s.cat.T(q.Lang, "kpi.trend"), labels, []cpSeries{
 		{Name: s.cat.T(q.Lang, "kpi.coverage"), Class: "s-count", Values: cov},

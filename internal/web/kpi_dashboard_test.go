@@ -101,6 +101,8 @@ func TestKPIDashboard(t *testing.T) {
 	want(t, r, http.StatusOK, recs(cardio.ID)+`><span class="bad">`+kpiFmt(cardio.Coverage, false)+`</span></a>`,
 		recs(respRow.ID)+`>`+kpiFmt(respRow.Coverage, false)+`</a>`, ">"+strconv.Itoa(rep.Total.Discharges)+"</td>",
 		"<td class=\"num\">"+kpiFmt(rep.Total.Coverage, false)+"</td>")
+	// The trend's last month is the month shown.
+	want(t, r, http.StatusOK, `<tr><td>2026-09</td><td class="num">`+kpiFmt(rep.Total.Coverage, false)+`</td><td class="num">`+kpiFmt(rep.Total.FirstContactRate, false)+`</td>`)
 	if kpiFmt(cardio.Coverage, false) != "33.3%" || !strings.Contains(strings.Join(cardio.Below, ","), kpi.KCoverage) {
 		t.Errorf("心血管内科: %s %v", kpiFmt(cardio.Coverage, false), cardio.Below)
 	}
