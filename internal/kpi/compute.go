@@ -88,7 +88,7 @@ func (s *Service) compute(ctx context.Context, inst int64, m Month, sc *scope) (
 		agg.add(st.deptID, st.deptCode, st.deptName, st.wardID, st.wardCode, st.wardName, st.row(pol.Cal, loc))
 	}
 	from, to := m.bounds(loc)
-	if err := s.answers(ctx, q, inst, store.Micros(from), store.Micros(to), agg); err != nil {
+	if err := s.answers(ctx, q, inst, store.Micros(from), store.Micros(to), func(int64) *aggregate { return agg }); err != nil {
 		return nil, err
 	}
 	rep := &Report{InstitutionID: inst, Month: m, Targets: t}
@@ -232,9 +232,11 @@ func (st *stay) row(cal *calendar.Calendar, loc *time.Location) *Row {
 }
 
 // answers adds the satisfaction and 0–10 answers of the records made in
-// [from, to) to the departments of their stays. A corrected record counts
-// once, at its original's time, with its latest version's answers.
-func (s *Service) answers(ctx context.Context, q store.Querier, inst, from, to int64, agg *aggregate) error {
+// [from, to) to the departments of their stays, in the aggregate that
+// aggOf gives for the original's instant (a trend keeps one per month). A
+// corrected record counts once, at its original's time, with its latest
+// version's answers.
+func (s *Service) answers(ctx context.Context, q store.Querier, inst, from, to int64, aggOf func(at int64) *aggregate) error {
 	type rec struct {
 		amends             int64
 		at                 int64
@@ -301,7 +303,7 @@ func (s *Service) answers(ctx context.Context, q store.Querier, inst, from, to i
 				r.Detractors = 1
 			}
 		}
-		agg.add(orig.deptID, orig.deptCode, orig.deptName, orig.wardID, orig.wardCode, orig.wardName, r)
+		aggOf(orig.at).add(orig.deptID, orig.deptCode, orig.deptName, orig.wardID, orig.wardCode, orig.wardName, r)
 	}
 	return nil
 }

@@ -197,14 +197,12 @@ func (s *Server) routes() {
 		m.HandleFunc("POST /admin/complaint-categories/{code}/delete", s.private(s.complaintCategoryDelete))
 	}
 
-	// The monthly follow-up ledger (台账) of a department, printable and as Excel.
+	// Follow-up KPIs: the dashboard (随访指标看板), a department's monthly
+	// ledger (台账, printable and as Excel), and the targets red marks follow.
 	if s.KPI != nil {
+		m.HandleFunc("GET /kpi", s.private(s.kpiDashboard))
 		m.HandleFunc("GET /kpi/ledger", s.private(s.kpiLedger))
 		m.HandleFunc("GET /kpi/ledger.xlsx", s.private(s.kpiLedgerXLSX))
-	}
-
-	// KPI targets: red marks in reports follow them.
-	if s.KPI != nil {
 		m.HandleFunc("GET /admin/kpi-targets", s.private(s.kpiTargetsPage))
 		m.HandleFunc("POST /admin/kpi-targets", s.private(s.kpiTargetsSave))
 	}
