@@ -10,6 +10,7 @@ import (
 	"suifang/internal/access"
 	"suifang/internal/audit"
 	"suifang/internal/calendar"
+	"suifang/internal/kpi"
 	"suifang/internal/notice"
 	"suifang/internal/notify"
 	"suifang/internal/patient"
@@ -216,7 +217,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	intake  IntakeOptions
-	targets TargetReader
+	targets kpi.TargetReader
 	// revealCap counts a contact reveal under the patient room's cap per
 	// user (core wires patient.CountReveal); nil: no cap.
 	revealCap func(ctx context.Context, tx *sql.Tx, p *access.Principal, inst int64) (refusal, err error)
@@ -240,7 +241,7 @@ type Deps struct {
 	Outbox     Outbox           // where messages are queued
 	Now        func() time.Time // the clock (time.Now in production)
 	Log        *slog.Logger     // nil: discard
-	Targets    TargetReader     // the institution's KPI targets; nil: the defaults
+	Targets    kpi.TargetReader // the institution's KPI targets; nil: the defaults
 }
 
 // New returns the complaint service. outbox and notices may be nil:

@@ -2,26 +2,14 @@ package complaint
 
 import (
 	"context"
-	"fmt"
 
 	"suifang/internal/kpi"
 )
 
-// TargetReader gives an institution's KPI targets (the kpi room); the
-// report marks each figure below them, so no threshold lives in code.
-type TargetReader interface {
-	TargetsOf(ctx context.Context, inst int64) (kpi.Targets, error)
-}
-
+// targetsOf reads the institution's KPI targets (the defaults when no
+// reader is wired).
 func (s *Service) targetsOf(ctx context.Context, inst int64) (kpi.Targets, error) {
-	if s.targets == nil {
-		return kpi.DefaultTargets(), nil
-	}
-	t, err := s.targets.TargetsOf(ctx, inst)
-	if err != nil {
-		return t, fmt.Errorf("complaint: targets: %w", err)
-	}
-	return t, nil
+	return kpi.TargetsFrom(ctx, s.targets, inst)
 }
 
 // ClosureBelow: the closure rate (闭环率) is under the institution's target.

@@ -126,3 +126,23 @@ func (s *Service) TargetsOf(ctx context.Context, inst int64) (Targets, error) {
 // Below reports whether a whole percent (-1: no data) falls short of a
 // target in basis points. No data is never below target.
 func Below(pct, target int) bool { return pct >= 0 && pct*100 < target }
+
+// TargetReader gives an institution's targets: the kpi service, as the
+// complaint reports and survey results see it. Reports mark each figure
+// below target, so no threshold lives in their code.
+type TargetReader interface {
+	TargetsOf(ctx context.Context, inst int64) (Targets, error)
+}
+
+// TargetsFrom reads inst's targets through r, or the defaults when no
+// reader is wired (a room built alone in a test).
+func TargetsFrom(ctx context.Context, r TargetReader, inst int64) (Targets, error) {
+	if r == nil {
+		return DefaultTargets(), nil
+	}
+	t, err := r.TargetsOf(ctx, inst)
+	if err != nil {
+		return t, fmt.Errorf("kpi: targets of institution %d: %w", inst, err)
+	}
+	return t, nil
+}

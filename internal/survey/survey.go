@@ -18,6 +18,7 @@ import (
 	"suifang/internal/audit"
 	"suifang/internal/errs"
 	"suifang/internal/followup"
+	"suifang/internal/kpi"
 	"suifang/internal/notify"
 	"suifang/internal/patient"
 	"suifang/internal/pii"
@@ -73,7 +74,7 @@ type Service struct {
 	log      *slog.Logger
 	hooks    atomic.Pointer[Hooks]
 	cfg      Config
-	targets  TargetReader
+	targets  kpi.TargetReader
 }
 
 // Deps are what New needs; every room's service is built from one such
@@ -88,7 +89,7 @@ type Deps struct {
 	Log      *slog.Logger      // nil: discard
 	Config   Config            // the survey settings
 	Hooks    Hooks             // outbox and notice hooks
-	Targets  TargetReader      // the institution's KPI targets; nil: the defaults
+	Targets  kpi.TargetReader  // the institution's KPI targets; nil: the defaults
 }
 
 // New returns the survey service. signer keys the invitation links (the
