@@ -56,21 +56,28 @@ func (s *Service) Compute(ctx context.Context, inst int64, m Month) (*Report, er
 	return s.compute(ctx, inst, m, nil)
 }
 
+// policyAndTargets is what every computation of an institution starts
+// from: its calendar and time zone (months are local) and its targets.
+func (s *Service) policyAndTargets(ctx context.Context, inst int64) (calendar.Policy, Targets, error) {
+	pol, err := s.cals.Policy(ctx, inst)
+	if err != nil {
+		return pol, Targets{}, fmt.Errorf("kpi: calendar: %w", err)
+	}
+	if pol.Loc == nil {
+		return pol, Targets{}, fmt.Errorf("kpi: institution %d has no time zone", inst)
+	}
+	t, err := s.targets(ctx, s.db.R(), inst)
+	return pol, t, err
+}
+
 // compute is Compute restricted to the stays and answers sc keeps (nil:
 // all).
 func (s *Service) compute(ctx context.Context, inst int64, m Month, sc *scope) (*Report, error) {
-	pol, err := s.cals.Policy(ctx, inst)
-	if err != nil {
-		return nil, fmt.Errorf("kpi: calendar: %w", err)
-	}
-	loc := pol.Loc
-	if loc == nil {
-		return nil, fmt.Errorf("kpi: institution %d has no time zone", inst)
-	}
-	t, err := s.targets(ctx, s.db.R(), inst)
+	pol, t, err := s.policyAndTargets(ctx, inst)
 	if err != nil {
 		return nil, err
 	}
+	loc := pol.Loc
 	q := s.db.R()
 	args := []any{inst, encDischarged, encInpatient, m.First().String(), m.Next().First().String()}
 	stays, err := loadStays(ctx, q, args)

@@ -8,8 +8,6 @@ import (
 	"suifang/internal/access"
 	"suifang/internal/followup"
 	"suifang/internal/gen"
-	"suifang/internal/importer"
-	"suifang/internal/intake"
 	"suifang/internal/kpi"
 	"suifang/internal/org"
 	"suifang/internal/store/storetest"
@@ -28,32 +26,11 @@ func BenchmarkLedgerXLSX(b *testing.B) {
 	cst := time.FixedZone("CST", 8*3600)
 	cfg := gen.Config{Seed: 7, Count: 5000, Start: time.Date(2026, 9, 1, 0, 0, 0, 0, cst), End: time.Date(2026, 10, 1, 0, 0, 0, 0, cst),
 		Departments: []gen.Department{{Code: "0301", Name: "心血管内科", WardCode: "0301W1", WardName: "心血管内科一病区", Specialty: gen.Cardiology}}}
-	rep, err := e.Importer.ImportStream(ctx, access.System(), importer.Options{Filename: "bench", Format: "gen"}, func(s intake.Sink) error {
-		return gen.Generate(cfg, s.Message)
-	})
-	if err != nil || rep.Rejected != 0 {
-		b.Fatalf("import: %v %+v", err, rep)
-	}
-	rows, err := db.R().QueryContext(ctx, `SELECT id FROM followup_tasks WHERE status = 'open' AND step_key = 'FIRST' ORDER BY id LIMIT 1000`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for n, id := range ids {
-		if _, err := e.Followup.Complete(ctx, access.System(), id, followup.RecordInput{Channel: "phone", TreatmentEffect: "improved",
+	benchMonth(b, e, cfg, 1000, func(n int) followup.RecordInput {
+		return followup.RecordInput{Channel: "phone", TreatmentEffect: "improved",
 			Satisfaction: followup.Satisfied, NPS: n % 11, Opinions: "护士服务态度好，出院指导清楚",
-			MedicationGuidance: "按医嘱继续服药", RevisitAdvice: "两周后门诊复诊"}); err != nil {
-			b.Fatal(err)
-		}
-	}
+			MedicationGuidance: "按医嘱继续服药", RevisitAdvice: "两周后门诊复诊"}
+	})
 	sep := kpi.Month{Year: 2026, Month: time.September}
 	l := zhLabels("基准医院 心血管内科 2026年09月 出院患者随访台账")
 	labels := func(*kpi.Ledger) kpi.LedgerLabels { return l }

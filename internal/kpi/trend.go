@@ -68,18 +68,11 @@ func (s *Service) TrendByCode(ctx context.Context, p *access.Principal, code str
 // trend is compute's total for n months from first, in one read of each
 // table: stays go to their discharge month, answers to their record's.
 func (s *Service) trend(ctx context.Context, inst int64, first Month, n int, sc *scope) ([]Row, error) {
-	pol, err := s.cals.Policy(ctx, inst)
-	if err != nil {
-		return nil, fmt.Errorf("kpi: calendar: %w", err)
-	}
-	loc := pol.Loc
-	if loc == nil {
-		return nil, fmt.Errorf("kpi: institution %d has no time zone", inst)
-	}
-	t, err := s.targets(ctx, s.db.R(), inst)
+	pol, t, err := s.policyAndTargets(ctx, inst)
 	if err != nil {
 		return nil, err
 	}
+	loc := pol.Loc
 	months := make([]Month, n)
 	aggs := make([]*aggregate, n)
 	index := map[Month]int{}
