@@ -132,6 +132,25 @@ func (s *Server) detailToken(lang string, n detailNames, k, v string) (string, b
 		}
 		return strings.Join(names, "、"), true
 	}
+	// one names an id value; skipZero leaves out 0 (no department, no
+	// source record). many names a comma-separated list of ids.
+	one := func(label string, name func(int64) string, skipZero bool) (string, bool) {
+		x, ok := id()
+		switch {
+		case !ok:
+			return "", false
+		case x == 0 && skipZero:
+			return "", true
+		}
+		return t(label) + "：" + name(x), true
+	}
+	many := func(label string, name func(int64) string) (string, bool) {
+		names, ok := ids(name)
+		if !ok {
+			return "", false
+		}
+		return t(label) + "：" + names, true
+	}
 	var label, val string
 	switch k {
 	case "channel":
@@ -157,41 +176,15 @@ func (s *Server) detailToken(lang string, n detailNames, k, v string) (string, b
 	case "to":
 		label, val = "cpp.k.to", s.label(lang, "role.", v)
 	case "department":
-		x, ok := id()
-		if !ok {
-			return "", false
-		}
-		if x == 0 {
-			return "", true
-		}
-		label, val = "cpp.k.department", n.dept(x)
+		return one("cpp.k.department", n.dept, true)
 	case "departments":
-		names, ok := ids(n.dept)
-		if !ok {
-			return "", false
-		}
-		label, val = "cp.dept", names
+		return many("cp.dept", n.dept)
 	case "owner":
-		x, ok := id()
-		if !ok {
-			return "", false
-		}
-		label, val = "cp.owner", n.user(x)
+		return one("cp.owner", n.user, false)
 	case "users":
-		names, ok := ids(n.user)
-		if !ok {
-			return "", false
-		}
-		label, val = "cpp.k.users", names
+		return many("cpp.k.users", n.user)
 	case "record":
-		x, ok := id()
-		if !ok {
-			return "", false
-		}
-		if x == 0 {
-			return "", true
-		}
-		label, val = "cpp.k.record", fmt.Sprintf("#%d", x)
+		return one("cpp.k.record", func(x int64) string { return fmt.Sprintf("#%d", x) }, true)
 	case "due":
 		label, val = "cpp.k.due", v
 	case "sha256":
